@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "rolloutd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rolloutd", targets: ["rolloutd"]),
+        .executable(name: "rolloutctl", targets: ["rolloutctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
+        .target(name: "RolloutCore"),
+        // SQLite store: schema, migrations, state documents, the wake transaction.
+        .target(
+            name: "RolloutStore",
+            dependencies: ["RolloutCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // libsystemd, for sd_journal_sendv and sd_notify.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The systemd edge: journal log handler, service notifications.
+        .target(
+            name: "RolloutSystemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Configuration and the daemon's loop, shared by both executables.
+        .target(
+            name: "RolloutDaemon",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "rolloutd",
+            dependencies: [
+                "RolloutDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "rolloutctl",
+            dependencies: [
+                "RolloutDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RolloutCoreTests", dependencies: ["RolloutCore"]),
+        .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
+        .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
+        .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon"]),
+    ]
+)
