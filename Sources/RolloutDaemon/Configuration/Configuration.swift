@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import RolloutCore
+
+/// Everything an operator can set in `rolloutd.toml`. Every value has the SPEC default, so an
+/// empty file is a valid configuration. Nested by subject, like the file's tables.
+public struct Configuration: Sendable, Equatable {
+    /// `[store]`: where the database lives and how long a writer waits for another.
+    public struct Store: Sendable, Equatable {
+        /// Explicit database path. When nil: `$STATE_DIRECTORY/rolloutd.sqlite` under systemd,
+        /// else `/var/lib/rolloutd/rolloutd.sqlite`.
+        public var path: String?
+        /// How long a write waits for another process's write (the CLI and the daemon share the file).
+        public var busyTimeoutMilliseconds: Int = 5_000
+
+        public init(path: String? = nil, busyTimeoutMilliseconds: Int = 5_000) {
+            self.path = path
+            self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        }
+
+        /// The database path this process uses, given its environment.
+        public func resolvedPath(environment: [String: String]) -> String {
+            if let path { return path }
+            if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first {
+                return "\(state)/rolloutd.sqlite"
+            }
+            return "/var/lib/rolloutd/rolloutd.sqlite"
+        }
+    }
+
+    /// `[daemon]`: the loop's own settings.
+    public struct Daemon: Sendable, Equatable {
+        /// How often the daemon looks for changes written by other processes (DMN-1).
+        public var pollIntervalSeconds: Int = 5
+        public var logLevel: Logger.Level = .info
+
+        public init(pollIntervalSeconds: Int = 5, logLevel: Logger.Level = .info) {
+            self.pollIntervalSeconds = pollIntervalSeconds
+            self.logLevel = logLevel
+        }
+    }
+
+    public var store = Store()
+    public var daemon = Daemon()
+    /// `[calendar]`: business-day boundaries (CAL-1, CAL-2).
+    public var calendar = BusinessCalendar.Configuration()
+    /// `[releases]` and `[upgrades]`: the SPEC's numeric defaults.
+    public var policy = Policy()
+
+    public init() {}
+}
+
+/// A configuration file that cannot be used: which file, which key, and why (DMN-7).
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let file: String
+    /// Dotted key (`calendar.zone`), or nil for a syntax error in the file as a whole.
+    public let key: String?
+    public let reason: String
+
+    public init(file: String, key: String?, reason: String) {
+        self.file = file
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let key { return "\(file): \(key): \(reason)" }
+        return "\(file): \(reason)"
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Logging
+import RolloutCore
+import TOMLKit
+
+extension Configuration {
+    /// The file both executables read unless `--config` says otherwise (the unit's `ConfigurationDirectory=`).
+    public static let defaultPath = "/etc/rolloutd/rolloutd.toml"
+
+    /// Reads and validates a TOML configuration file. Strict, so that a typo never silently
+    /// falls back to a default: an unknown table or key, a wrong type, an out-of-range value
+    /// or an unknown zone is an error naming the file, the key and the reason (DMN-7).
+    public static func load(file: String) throws(ConfigurationError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigurationError(file: file, key: nil, reason: "cannot read the file (missing or not readable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: file, key: nil, reason: "the file is not UTF-8 text")
+        }
+        return try parse(text, file: file)
+    }
+
+    /// Parses configuration text; `file` names the source in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                file: file, key: nil,
+                reason: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw ConfigurationError(file: file, key: nil, reason: "TOML syntax error: \(error)")
+        }
+        var reader = Reader(file: file)
+        return try reader.configuration(from: table)
+    }
+}
+
+/// Walks the parsed TOML, consuming each known key once and rejecting the rest.
+private struct Reader {
+    let file: String
+
+    mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration()
+        try rejectUnknown(in: root, prefix: nil, known: ["store", "daemon", "calendar", "releases", "upgrades"])
+
+        if let store = try table(root, "store") {
+            try rejectUnknown(in: store, prefix: "store", known: ["path", "busy_timeout_ms"])
+            if let path = try string(store, "store.path") {
+                guard path.hasPrefix("/") else { throw error("store.path", "must be an absolute path, got '\(path)'") }
+                configuration.store.path = path
+            }
+            configuration.store.busyTimeoutMilliseconds =
+                try int(store, "store.busy_timeout_ms", in: 0...600_000) ?? configuration.store.busyTimeoutMilliseconds
+        }
+
+        if let daemon = try table(root, "daemon") {
+            try rejectUnknown(in: daemon, prefix: "daemon", known: ["poll_interval_seconds", "log_level"])
+            configuration.daemon.pollIntervalSeconds =
+                try int(daemon, "daemon.poll_interval_seconds", in: 1...3_600) ?? configuration.daemon.pollIntervalSeconds
+            if let level = try string(daemon, "daemon.log_level") {
+                guard let parsed = Logger.Level(rawValue: level) else {
+                    let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw error("daemon.log_level", "unknown level '\(level)'; expected one of \(names)")
+                }
+                configuration.daemon.logLevel = parsed
+            }
+        }
+
+        if let calendar = try table(root, "calendar") {
+            try rejectUnknown(
+                in: calendar, prefix: "calendar",
+                known: ["zone", "boundary_hour", "boundary_minute", "weekdays", "us_federal_holidays", "add_holidays", "remove_holidays"])
+            if let zone = try string(calendar, "calendar.zone") {
+                guard let timeZone = TimeZone(identifier: zone) else {
+                    throw error("calendar.zone", "unknown time zone '\(zone)'; use an IANA name such as America/Los_Angeles")
+                }
+                configuration.calendar.zone = timeZone
+            }
+            configuration.calendar.boundaryHour =
+                try int(calendar, "calendar.boundary_hour", in: 0...23) ?? configuration.calendar.boundaryHour
+            configuration.calendar.boundaryMinute =
+                try int(calendar, "calendar.boundary_minute", in: 0...59) ?? configuration.calendar.boundaryMinute
+            if let names = try strings(calendar, "calendar.weekdays") {
+                var days = Set<Weekday>()
+                for name in names {
+                    guard let day = Weekday(name: name) else {
+                        throw error("calendar.weekdays", "unknown weekday '\(name)'; use mon, tue, wed, thu, fri, sat, sun")
+                    }
+                    days.insert(day)
+                }
+                guard !days.isEmpty else { throw error("calendar.weekdays", "must name at least one weekday") }
+                configuration.calendar.weekdays = days
+            }
+            if let usFederal = try bool(calendar, "calendar.us_federal_holidays") {
+                configuration.calendar.holidays.usFederal = usFederal
+            }
+            if let added = try dates(calendar, "calendar.add_holidays") { configuration.calendar.holidays.added = added }
+            if let removed = try dates(calendar, "calendar.remove_holidays") { configuration.calendar.holidays.removed = removed }
+        }
+
+        if let releases = try table(root, "releases") {
+            try rejectUnknown(in: releases, prefix: "releases", known: ["latest_max_weeks", "slow_max_weeks", "change_window_hours"])
+            configuration.policy.latestMaxWeeks =
+                try int(releases, "releases.latest_max_weeks", in: 0...52) ?? configuration.policy.latestMaxWeeks
+            configuration.policy.slowMaxWeeks =
+                try int(releases, "releases.slow_max_weeks", in: 0...52) ?? configuration.policy.slowMaxWeeks
+            configuration.policy.changeWindowHours =
+                try int(releases, "releases.change_window_hours", in: 1...168) ?? configuration.policy.changeWindowHours
+        }
+
+        if let upgrades = try table(root, "upgrades") {
+            try rejectUnknown(
+                in: upgrades, prefix: "upgrades",
+                known: ["endpoint_delay_days", "end_user_deferral_days", "max_end_user_deferral_days",
+                        "order_answer_timeout_hours", "readiness_check_in_days"])
+            configuration.policy.endpointUpgradeDelayDays =
+                try int(upgrades, "upgrades.endpoint_delay_days", in: 0...365) ?? configuration.policy.endpointUpgradeDelayDays
+            configuration.policy.maxEndUserDeferralDays =
+                try int(upgrades, "upgrades.max_end_user_deferral_days", in: 0...365) ?? configuration.policy.maxEndUserDeferralDays
+            configuration.policy.endUserDeferralDays =
+                try int(upgrades, "upgrades.end_user_deferral_days", in: 0...configuration.policy.maxEndUserDeferralDays)
+                ?? configuration.policy.endUserDeferralDays
+            configuration.policy.orderAnswerTimeoutHours =
+                try int(upgrades, "upgrades.order_answer_timeout_hours", in: 1...720) ?? configuration.policy.orderAnswerTimeoutHours
+            configuration.policy.readinessCheckInDays =
+                try int(upgrades, "upgrades.readiness_check_in_days", in: 1...365) ?? configuration.policy.readinessCheckInDays
+        }
+        return configuration
+    }
+
+    private func error(_ key: String, _ reason: String) -> ConfigurationError {
+        ConfigurationError(file: file, key: key, reason: reason)
+    }
+
+    private func rejectUnknown(in table: TOMLTable, prefix: String?, known: Set<String>) throws(ConfigurationError) {
+        for key in table.keys.sorted() where !known.contains(key) {
+            let dotted = prefix.map { "\($0).\(key)" } ?? key
+            let where_ = prefix.map { "table [\($0)]" } ?? "the top level"
+            throw error(dotted, "unknown key in \(where_); known keys: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    private func value(_ table: TOMLTable, _ dotted: String) -> TOMLValueConvertible? {
+        table[String(dotted.split(separator: ".").last!)]
+    }
+
+    private func typeError(_ dotted: String, expected: String, got value: TOMLValueConvertible) -> ConfigurationError {
+        error(dotted, "expected \(expected), got \(value.type) \(value.debugDescription)")
+    }
+
+    private func table(_ root: TOMLTable, _ key: String) throws(ConfigurationError) -> TOMLTable? {
+        guard let value = root[key] else { return nil }
+        guard let table = value.table else { throw typeError(key, expected: "a table [\(key)]", got: value) }
+        return table
+    }
+
+    private func string(_ table: TOMLTable, _ dotted: String) throws(ConfigurationError) -> String? {
+        guard let value = value(table, dotted) else { return nil }
+        guard let string = value.string else { throw typeError(dotted, expected: "a string", got: value) }
+        return string
+    }
+
+    private func bool(_ table: TOMLTable, _ dotted: String) throws(ConfigurationError) -> Bool? {
+        guard let value = value(table, dotted) else { return nil }
+        guard let bool = value.bool else { throw typeError(dotted, expected: "true or false", got: value) }
+        return bool
+    }
+
+    private func int(_ table: TOMLTable, _ dotted: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = value(table, dotted) else { return nil }
+        guard let int = value.int else { throw typeError(dotted, expected: "an integer", got: value) }
+        guard range.contains(int) else {
+            throw error(dotted, "\(int) is out of range; it must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return int
+    }
+
+    private func strings(_ table: TOMLTable, _ dotted: String) throws(ConfigurationError) -> [String]? {
+        guard let value = value(table, dotted) else { return nil }
+        guard let array = value.array else { throw typeError(dotted, expected: "an array of strings", got: value) }
+        var result: [String] = []
+        for element in array {
+            guard let string = element.string else { throw typeError(dotted, expected: "an array of strings", got: value) }
+            result.append(string)
+        }
+        return result
+    }
+
+    private func dates(_ table: TOMLTable, _ dotted: String) throws(ConfigurationError) -> Set<LocalDate>? {
+        guard let value = value(table, dotted) else { return nil }
+        guard let array = value.array else { throw typeError(dotted, expected: "an array of dates", got: value) }
+        var result = Set<LocalDate>()
+        for element in array {
+            if let date = element.date, let day = LocalDate(year: date.year, month: date.month, day: date.day) {
+                result.insert(day)
+            } else if let text = element.string, let day = LocalDate(text) {
+                result.insert(day)
+            } else {
+                throw error(dotted, "'\(element.debugDescription)' is not a date; write dates as 2026-12-24")
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,191 @@
+import Dispatch
+import Foundation
+import Logging
+import RolloutCore
+import RolloutStore
+import RolloutSystemd
+import Synchronization
+
+/// The long-running service (DMN-6): opens and migrates the store, tells systemd READY=1, runs
+/// the wake loop on the system clock, reloads its configuration on SIGHUP and stops cleanly on
+/// SIGTERM. Everything it decides goes through `WakeLoop`; this type only wires the edges.
+public final class Daemon: Sendable {
+    /// Exit statuses (documented in docs/operations.md).
+    public enum ExitStatus: Int32 {
+        case ok = 0
+        case failure = 1
+        /// EX_CONFIG: the unit's `RestartPreventExitStatus=78` stops a restart loop on a bad file.
+        case configuration = 78
+    }
+
+    private let configurationPath: String
+    private let store: Store
+    private let notifier: ServiceNotifier
+    private let state: Mutex<State>
+    private let rules: [any WakeRule]
+
+    private struct State {
+        var configuration: Configuration
+        var logger: Logger
+        var lastWake: WakeSummary?
+        var pending: PendingCounts?
+        var changeToken: Int?
+        var reloads = 0
+    }
+
+    public init(configurationPath: String, configuration: Configuration, store: Store, rules: [any WakeRule],
+                notifier: ServiceNotifier, logger: Logger) {
+        self.configurationPath = configurationPath
+        self.store = store
+        self.rules = rules
+        self.notifier = notifier
+        state = Mutex(State(configuration: configuration, logger: logger))
+    }
+
+    private var logger: Logger { state.withLock { $0.logger } }
+
+    /// Settings for the loop: the configured poll, never longer than half the watchdog interval,
+    /// because the loop pings the watchdog itself — a stuck loop must trip it.
+    private func settings() -> LoopSettings {
+        var settings = LoopSettings(state.withLock { $0.configuration })
+        if let watchdog = notifier.watchdogInterval { settings.poll = min(settings.poll, watchdog) }
+        return settings
+    }
+
+    /// Runs until SIGTERM or SIGINT. Returns the process exit status.
+    public func run() async -> ExitStatus {
+        let clock = SystemClock()
+        do {
+            let cursor = try store.startClock(at: clock.now())
+            logger.info("rolloutd started", metadata: [
+                "MESSAGE_ID": "\(JournalMessage.started.id)",
+                "rollout.database": "\(store.path)",
+                "rollout.config": "\(configurationPath)",
+                "rollout.processed_through": "\(Instant.format(cursor))",
+            ])
+        } catch {
+            logger.critical("cannot start the clock in \(store.path): \(error)")
+            return .failure
+        }
+        let loop = WakeLoop(store: store, rules: rules, clock: clock,
+                            settings: { [self] in settings() }, report: { [self] in handle($0) })
+        let task = Task { try await loop.run() }
+        let signals = installSignalHandlers(onReload: { [self] in reload() }, onStop: { task.cancel() })
+        notifier.ready(status: statusText(next: nil))
+        defer { signals.forEach { $0.cancel() } }
+
+        do {
+            try await task.value
+            return .ok
+        } catch is CancellationError {
+            notifier.stopping(status: "stopping")
+            logger.notice("rolloutd stopping", metadata: ["MESSAGE_ID": "\(JournalMessage.stopping.id)"])
+            return .ok
+        } catch {
+            logger.critical("the wake loop failed: \(error)", metadata: ["rollout.database": "\(store.path)"])
+            return .failure
+        }
+    }
+
+    // MARK: Loop events → journal, STATUS=, watchdog
+
+    private func handle(_ event: LoopEvent) {
+        notifier.watchdogPing()
+        let logger = self.logger
+        switch event {
+        case .catchUpStarted(let firstMissed, let now):
+            logger.notice("catching up: replaying missed wakes from \(Instant.format(firstMissed)) to \(Instant.format(now))", metadata: [
+                "MESSAGE_ID": "\(JournalMessage.catchUp.id)",
+                "rollout.first_missed": "\(Instant.format(firstMissed))",
+            ])
+        case .catchUpFinished(let replayed):
+            logger.notice("caught up: \(replayed) missed wake(s) replayed in order", metadata: [
+                "MESSAGE_ID": "\(JournalMessage.catchUp.id)",
+                "rollout.replayed": "\(replayed)",
+            ])
+        case .wake(let summary):
+            WakeJournal.log(summary, to: logger)
+            state.withLock {
+                $0.lastWake = summary
+                $0.pending = nil
+            }
+        case .alreadyProcessed(let wake):
+            logger.info("wake \(Instant.format(wake.at)) was already processed by another loop; skipped")
+        case .idle(let next):
+            notifier.status(statusText(next: next))
+        }
+    }
+
+    /// The STATUS= line `systemctl status` shows: next wake and why, pending work, last wake.
+    private func statusText(next: Wake?) -> String {
+        let pending = currentPending()
+        var parts: [String] = []
+        if let next {
+            parts.append("next wake \(Instant.format(next.at)) (\(next.reasons.map(\.description).joined(separator: ", ")))")
+        } else {
+            parts.append("next wake being computed")
+        }
+        if let pending {
+            parts.append("pending: \(pending.changes) change(s), \(pending.openOrders) open order(s), \(pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
+        }
+        if let last = state.withLock({ $0.lastWake }) {
+            parts.append("last wake \(Instant.format(last.at))")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// Pending counts, recounted only after a wake or when another process wrote to the store.
+    private func currentPending() -> PendingCounts? {
+        let token = try? store.externalChangeToken()
+        if let cached = state.withLock({ $0.changeToken == token ? $0.pending : nil }) { return cached }
+        guard let counts = try? store.pendingCounts() else { return nil }
+        state.withLock {
+            $0.pending = counts
+            $0.changeToken = token
+        }
+        return counts
+    }
+
+    // MARK: SIGHUP
+
+    /// RELOADING=1, re-read and validate, READY=1. An invalid file is refused and logged, and
+    /// the configuration in force stays (DMN-6).
+    private func reload() {
+        notifier.reloading(status: "reloading \(configurationPath)")
+        do {
+            let fresh = try Configuration.load(file: configurationPath)
+            let count = state.withLock {
+                $0.configuration = fresh
+                $0.logger.logLevel = fresh.daemon.logLevel
+                $0.reloads += 1
+                return $0.reloads
+            }
+            logger.notice("configuration reloaded from \(configurationPath)", metadata: [
+                "MESSAGE_ID": "\(JournalMessage.reloaded.id)",
+                "rollout.config": "\(configurationPath)",
+                "rollout.reloads": "\(count)",
+            ])
+        } catch {
+            logger.error("configuration reload refused, the previous configuration stays in force: \(error)", metadata: [
+                "MESSAGE_ID": "\(JournalMessage.reloadRejected.id)",
+                "rollout.config": "\(configurationPath)",
+                "rollout.config_key": "\(error.key ?? "")",
+            ])
+        }
+        notifier.ready(status: statusText(next: nil))
+    }
+
+    private func installSignalHandlers(onReload: @escaping @Sendable () -> Void,
+                                       onStop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "rolloutd.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for (number, handler) in [(SIGHUP, onReload), (SIGTERM, onStop), (SIGINT, onStop)] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+}

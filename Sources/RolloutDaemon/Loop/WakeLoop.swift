@@ -1,0 +1,94 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+
+/// What the loop needs from the configuration; re-read at every iteration, so a reload
+/// (SIGHUP) takes effect at the next wake without restarting.
+public struct LoopSettings: Sendable {
+    public var rules: RuleContext
+    public var poll: Duration
+
+    public init(rules: RuleContext, poll: Duration) {
+        self.rules = rules
+        self.poll = poll
+    }
+
+    public init(_ configuration: Configuration) {
+        self.init(
+            rules: RuleContext(calendar: BusinessCalendar(configuration.calendar), policy: configuration.policy),
+            poll: .seconds(configuration.daemon.pollIntervalSeconds))
+    }
+}
+
+/// What the loop reports as it goes; the daemon turns these into journal entries and STATUS=,
+/// `rolloutctl run` into lines or JSON.
+public enum LoopEvent: Sendable {
+    /// Wakes were missed (downtime, a forward clock jump); they are replayed in order (DMN-2).
+    case catchUpStarted(firstMissed: Date, now: Date)
+    case catchUpFinished(replayed: Int)
+    case wake(WakeSummary)
+    /// Another loop processed this wake first; this one did nothing (DMN-4).
+    case alreadyProcessed(Wake)
+    /// Nothing is due; the loop sleeps until this wake or the next poll.
+    case idle(next: Wake)
+}
+
+/// The daemon's loop (DMN-1…4): wake at the earliest of the next boundary and every deadline
+/// the rules own, process each wake at its own logical instant, in order, one transaction
+/// each, and sleep again. `rolloutctl run --until` runs this same loop on a virtual clock.
+public struct WakeLoop: Sendable {
+    /// A wake processed this long after its instant is late: its notifications are marked so (NOT-3).
+    public static let lateTolerance: TimeInterval = 60
+
+    public let store: Store
+    public let rules: [any WakeRule]
+    public let clock: any WallClock
+    public let settings: @Sendable () -> LoopSettings
+    public let report: @Sendable (LoopEvent) -> Void
+
+    public init(store: Store, rules: [any WakeRule], clock: any WallClock,
+                settings: @escaping @Sendable () -> LoopSettings, report: @escaping @Sendable (LoopEvent) -> Void) {
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.settings = settings
+        self.report = report
+    }
+
+    /// Runs until `until` (then marks everything through it processed and returns), or forever
+    /// when nil, until the task is cancelled (SIGTERM). A wake in progress always completes:
+    /// cancellation is only honoured between wakes.
+    public func run(until: Date? = nil) async throws {
+        while true {
+            try Task.checkCancellation()
+            let current = settings()
+            let now = clock.now()
+            let horizon = until.map { min($0, now) } ?? now
+            try processDue(through: horizon, now: now, settings: current)
+            if let until, now >= until {
+                try store.advanceClock(through: until)
+                return
+            }
+            guard let next = try store.nextWake(rules: rules, context: current.rules) else {
+                throw StoreError(code: .notFound, message: "the store has no clock: start it before running the loop")
+            }
+            report(.idle(next: next))
+            try await clock.sleep(until: until.map { min(next.at, $0) } ?? next.at, poll: current.poll)
+        }
+    }
+
+    /// Processes every wake at or before `horizon`, oldest first.
+    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) throws {
+        var replayed = 0
+        while let wake = try store.nextWake(rules: rules, context: settings.rules), wake.at <= horizon {
+            let late = now.timeIntervalSince(wake.at) > Self.lateTolerance
+            if late && replayed == 0 { report(.catchUpStarted(firstMissed: wake.at, now: now)) }
+            switch try store.process(wake, rules: rules, context: settings.rules, late: late) {
+            case .processed(let summary): report(.wake(summary))
+            case .alreadyProcessed: report(.alreadyProcessed(wake))
+            }
+            if late { replayed += 1 }
+        }
+        if replayed > 0 { report(.catchUpFinished(replayed: replayed)) }
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import RolloutCore
+
+extension StateDocument {
+    /// Parses and validates a JSON document. References to ids are checked against the
+    /// document itself and `existing` (what the store already holds).
+    public static func parse(_ data: Data, existing: KnownIDs = KnownIDs()) throws(DocumentRejected) -> StateDocument {
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: \(error.localizedDescription)")])
+        }
+        var parser = DocumentParser()
+        let document = parser.document(json)
+        parser.checkReferences(document, existing: existing)
+        if !parser.problems.isEmpty { throw DocumentRejected(problems: parser.problems) }
+        return document
+    }
+}
+
+/// Ids already in the store, so a document may refer to entities loaded earlier.
+public struct KnownIDs: Sendable {
+    public var partners: Set<String> = []
+    public var organisations: Set<String> = []
+    /// User id → organisation id.
+    public var users: [String: String] = [:]
+    public init() {}
+}
+
+/// Reads the untyped JSON into typed entities, recording every problem instead of stopping.
+private struct DocumentParser {
+    var problems: [DocumentProblem] = []
+
+    mutating func problem(_ path: String, _ message: String) {
+        problems.append(DocumentProblem(path: path, message: message))
+    }
+
+    mutating func document(_ json: Any) -> StateDocument {
+        var document = StateDocument()
+        guard let root = json as? [String: Any] else {
+            problem("$", "the document must be a JSON object with arrays partners, organisations, users, endpoints, releases")
+            return document
+        }
+        let kinds = ["partners", "organisations", "users", "endpoints", "releases"]
+        for key in root.keys.sorted() where !kinds.contains(key) {
+            problem("$.\(key)", "unknown key; expected one of \(kinds.joined(separator: ", "))")
+        }
+        for (object, path) in objects(root, "partners") { partner(object, at: path).map { document.partners.append($0) } }
+        for (object, path) in objects(root, "organisations") { organisation(object, at: path).map { document.organisations.append($0) } }
+        for (object, path) in objects(root, "users") { user(object, at: path).map { document.users.append($0) } }
+        for (object, path) in objects(root, "endpoints") { endpoint(object, at: path).map { document.endpoints.append($0) } }
+        for (object, path) in objects(root, "releases") { release(object, at: path).map { document.releases.append($0) } }
+        duplicates(document.partners.map(\.id), kind: "partners")
+        duplicates(document.organisations.map(\.id), kind: "organisations")
+        duplicates(document.users.map(\.id), kind: "users")
+        duplicates(document.endpoints.map(\.id), kind: "endpoints")
+        duplicates(document.releases.map(\.version.sortKey), kind: "releases", shown: document.releases.map(\.version.description))
+        return document
+    }
+
+    mutating func duplicates(_ ids: [String], kind: String, shown: [String]? = nil) {
+        var first: [String: Int] = [:]
+        for (index, id) in ids.enumerated() {
+            if let earlier = first[id] {
+                problem("$.\(kind)[\(index)]", "duplicate id '\((shown ?? ids)[index])' (first at $.\(kind)[\(earlier)])")
+            } else {
+                first[id] = index
+            }
+        }
+    }
+
+    mutating func checkReferences(_ document: StateDocument, existing: KnownIDs) {
+        let partners = existing.partners.union(document.partners.map(\.id))
+        let organisations = existing.organisations.union(document.organisations.map(\.id))
+        var userOrganisation = existing.users
+        for user in document.users { userOrganisation[user.id] = user.organisation }
+        for (index, organisation) in document.organisations.enumerated() {
+            for (slot, partner) in organisation.partners.enumerated() where !partners.contains(partner) {
+                problem("$.organisations[\(index)].partners[\(slot)]", "unknown partner '\(partner)'")
+            }
+        }
+        for (index, user) in document.users.enumerated() where !organisations.contains(user.organisation) {
+            problem("$.users[\(index)].organisation", "unknown organisation '\(user.organisation)'")
+        }
+        for (index, endpoint) in document.endpoints.enumerated() {
+            if !organisations.contains(endpoint.organisation) {
+                problem("$.endpoints[\(index)].organisation", "unknown organisation '\(endpoint.organisation)'")
+            }
+            if let user = endpoint.user {
+                if let owner = userOrganisation[user] {
+                    if owner != endpoint.organisation {
+                        problem("$.endpoints[\(index)].user", "user '\(user)' belongs to organisation '\(owner)', not '\(endpoint.organisation)'")
+                    }
+                } else {
+                    problem("$.endpoints[\(index)].user", "unknown user '\(user)'")
+                }
+            }
+        }
+    }
+
+    // MARK: Entities
+
+    mutating func partner(_ object: [String: Any], at path: String) -> StateDocument.Partner? {
+        var fields = Fields(object: object, path: path)
+        let id = fields.id("id")
+        let name = fields.string("name") ?? id
+        let locale = fields.choice("locale", Language.self) ?? .en
+        let releaseManagement = fields.bool("release_management") ?? false
+        let allowOverride = fields.bool("allow_customer_override") ?? true
+        let schedule = fields.schedule("schedule")
+        let policy = fields.choice("upgrade_policy", UpgradePolicy.self) ?? .automatic
+        let delay = fields.int("upgrade_delay_days", in: 0...365)
+        let deferral = fields.int("end_user_deferral_days", in: 0...30)
+        let billing = fields.int("billing_day", in: 1...28) ?? 1
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let id, let name else { return nil }
+        return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
+                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing)
+    }
+
+    mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {
+        var fields = Fields(object: object, path: path)
+        let id = fields.id("id")
+        let name = fields.string("name") ?? id
+        let partners = fields.strings("partners") ?? []
+        if partners.isEmpty && object["partners"] != nil {
+            fields.problem("partners", "an organisation is managed by at least one partner")
+        } else if object["partners"] == nil {
+            fields.problem("partners", "required: the ids of the partners managing this organisation")
+        }
+        let generation = fields.choice("generation", Generation.self) ?? .legacy
+        let schedule = fields.schedule("schedule")
+        let allowOverride = fields.bool("allow_customer_override")
+        let legacy = fields.int("legacy_defer_months", in: Int.min...Int.max)
+        let delay = fields.int("upgrade_delay_days", in: 0...365)
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let id, let name else { return nil }
+        return .init(id: id, name: name, partners: partners, generation: generation, schedule: schedule?.0,
+                     scheduleOrigin: schedule?.1, allowCustomerOverride: allowOverride, legacyDeferMonths: legacy, upgradeDelayDays: delay)
+    }
+
+    mutating func user(_ object: [String: Any], at path: String) -> StateDocument.User? {
+        var fields = Fields(object: object, path: path)
+        let id = fields.id("id")
+        let organisation = fields.required("organisation")
+        let name = fields.string("name") ?? id
+        let automatic = fields.choice("automatic_upgrades", AutomaticUpgrades.self) ?? .inherit
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let id, let organisation, let name else { return nil }
+        return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic)
+    }
+
+    mutating func endpoint(_ object: [String: Any], at path: String) -> StateDocument.Endpoint? {
+        var fields = Fields(object: object, path: path)
+        let id = fields.id("id")
+        let organisation = fields.required("organisation")
+        let user = fields.string("user")
+        let platform = fields.choice("platform", Platform.self, required: true)
+        let osVersion = fields.string("os_version")
+        let installed = fields.version("installed_version", required: true)
+        let agentGeneration = fields.choice("agent_generation", Generation.self) ?? .legacy
+        let agentVersion = fields.string("agent_version")
+        let checkIn = fields.instant("last_check_in")
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let id, let organisation, let platform, let installed else { return nil }
+        return .init(id: id, organisation: organisation, user: user, platform: platform, osVersion: osVersion,
+                     installedVersion: installed, agentGeneration: agentGeneration, agentVersion: agentVersion, lastCheckIn: checkIn)
+    }
+
+    mutating func release(_ object: [String: Any], at path: String) -> StateDocument.Release? {
+        var fields = Fields(object: object, path: path)
+        let version = fields.version("version", required: true)
+        let date = fields.instant("automatic_date", required: true)
+        let critical = fields.bool("critical") ?? false
+        var builds: [StateDocument.Build] = []
+        if let raw = object["builds"] {
+            if let array = raw as? [Any] {
+                var platforms: Set<Platform> = []
+                for (index, element) in array.enumerated() {
+                    let buildPath = "\(path).builds[\(index)]"
+                    guard let buildObject = element as? [String: Any] else {
+                        problem(buildPath, "expected an object with platform, file, size, sha256")
+                        continue
+                    }
+                    var buildFields = Fields(object: buildObject, path: buildPath)
+                    let platform = buildFields.choice("platform", Platform.self, required: true)
+                    let file = buildFields.required("file")
+                    let size = buildFields.int("size", in: 0...Int.max, required: true)
+                    let sha = buildFields.required("sha256")
+                    if let sha, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+                        buildFields.problem("sha256", "expected 64 hexadecimal digits")
+                    }
+                    buildFields.rejectUnknown()
+                    problems += buildFields.problems
+                    if let platform, !platforms.insert(platform).inserted {
+                        problem("\(buildPath).platform", "duplicate build for platform '\(platform.rawValue)'")
+                    }
+                    if let platform, let file, let size, let sha {
+                        builds.append(.init(platform: platform, file: file, size: Int64(size), sha256: sha.lowercased()))
+                    }
+                }
+            } else {
+                fields.problem("builds", "expected an array of builds")
+            }
+            fields.consume("builds")
+        }
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let version, let date else { return nil }
+        return .init(version: version, automaticDate: date, critical: critical, builds: builds)
+    }
+
+    /// The objects of one top-level array, each with its JSON path.
+    mutating func objects(_ root: [String: Any], _ key: String) -> [([String: Any], String)] {
+        guard let raw = root[key] else { return [] }
+        guard let array = raw as? [Any] else {
+            problem("$.\(key)", "expected an array")
+            return []
+        }
+        var result: [([String: Any], String)] = []
+        for (index, item) in array.enumerated() {
+            let path = "$.\(key)[\(index)]"
+            guard let object = item as? [String: Any] else {
+                problem(path, "expected an object")
+                continue
+            }
+            result.append((object, path))
+        }
+        return result
+    }
+}

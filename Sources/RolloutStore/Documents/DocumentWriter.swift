@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+extension KnownIDs {
+    /// The ids the store already holds, for reference checks.
+    public static func fetch(_ db: Database) throws -> KnownIDs {
+        var ids = KnownIDs()
+        ids.partners = Set(try String.fetchAll(db, sql: "SELECT id FROM partner"))
+        ids.organisations = Set(try String.fetchAll(db, sql: "SELECT id FROM organisation"))
+        for row in try Row.fetchAll(db, sql: "SELECT id, organisation_id FROM user") {
+            ids.users[row[0]] = row[1]
+        }
+        return ids
+    }
+}
+
+extension StateDocument {
+    /// Upserts every entity by id. Each object is the whole declared state of its entity:
+    /// optional fields it omits return to their defaults. What the daemon owns (targets,
+    /// lifecycle, migration times, orders) is never touched by a document.
+    public func write(_ db: Database) throws {
+        let partnerStatement = try db.makeStatement(sql: """
+            INSERT INTO partner (id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
+                                 upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET name=excluded.name, locale=excluded.locale,
+                release_management=excluded.release_management, allow_customer_override=excluded.allow_customer_override,
+                schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
+                                       THEN schedule_set_at ELSE NULL END,
+                cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, upgrade_policy=excluded.upgrade_policy,
+                upgrade_delay_days=excluded.upgrade_delay_days, end_user_deferral_days=excluded.end_user_deferral_days,
+                billing_day=excluded.billing_day
+            """)
+        for p in partners {
+            try partnerStatement.execute(arguments: [
+                p.id, p.name, p.locale.rawValue, p.releaseManagement, p.allowCustomerOverride,
+                p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
+                p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay,
+            ])
+        }
+
+        let organisationStatement = try db.makeStatement(sql: """
+            INSERT INTO organisation (id, name, generation, cadence, defer_weeks, schedule_origin, allow_customer_override,
+                                      legacy_defer_months, upgrade_delay_days)
+            VALUES (?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET name=excluded.name, generation=excluded.generation,
+                schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
+                                       AND schedule_origin IS excluded.schedule_origin THEN schedule_set_at ELSE NULL END,
+                cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, schedule_origin=excluded.schedule_origin,
+                allow_customer_override=excluded.allow_customer_override, legacy_defer_months=excluded.legacy_defer_months,
+                upgrade_delay_days=excluded.upgrade_delay_days
+            """)
+        let clearPartners = try db.makeStatement(sql: "DELETE FROM organisation_partner WHERE organisation_id = ?")
+        let addPartner = try db.makeStatement(sql: "INSERT INTO organisation_partner (organisation_id, partner_id) VALUES (?, ?)")
+        for o in organisations {
+            try organisationStatement.execute(arguments: [
+                o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
+                o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
+                o.legacyDeferMonths, o.upgradeDelayDays,
+            ])
+            try clearPartners.execute(arguments: [o.id])
+            for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }
+        }
+
+        let userStatement = try db.makeStatement(sql: """
+            INSERT INTO user (id, organisation_id, name, automatic_upgrades) VALUES (?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, name=excluded.name,
+                automatic_upgrades=excluded.automatic_upgrades
+            """)
+        for u in users {
+            try userStatement.execute(arguments: [u.id, u.organisation, u.name, u.automaticUpgrades.rawValue])
+        }
+
+        let endpointStatement = try db.makeStatement(sql: """
+            INSERT INTO endpoint (id, organisation_id, user_id, platform, os_version, installed_version, installed_version_key,
+                                  agent_generation, agent_version, last_check_in)
+            VALUES (?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, user_id=excluded.user_id,
+                platform=excluded.platform, os_version=excluded.os_version, installed_version=excluded.installed_version,
+                installed_version_key=excluded.installed_version_key, agent_generation=excluded.agent_generation,
+                agent_version=excluded.agent_version, last_check_in=excluded.last_check_in
+            """)
+        for e in endpoints {
+            try endpointStatement.execute(arguments: [
+                e.id, e.organisation, e.user, e.platform.rawValue, e.osVersion, e.installedVersion.description,
+                e.installedVersion.sortKey, e.agentGeneration.rawValue, e.agentVersion, e.lastCheckIn.map(Instant.seconds),
+            ])
+        }
+
+        let releaseStatement = try db.makeStatement(sql: """
+            INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)
+            ON CONFLICT(version) DO UPDATE SET auto_date=excluded.auto_date, critical=excluded.critical
+            """)
+        let clearBuilds = try db.makeStatement(sql: "DELETE FROM release_build WHERE version = ?")
+        let addBuild = try db.makeStatement(sql: "INSERT INTO release_build (version, platform, file, size, sha256) VALUES (?,?,?,?,?)")
+        for r in releases {
+            let version = try canonicalVersion(db, r.version)
+            try releaseStatement.execute(arguments: [version, r.version.sortKey, Instant.seconds(r.automaticDate), r.critical])
+            try clearBuilds.execute(arguments: [version])
+            for b in r.builds {
+                try addBuild.execute(arguments: [version, b.platform.rawValue, b.file, b.size, b.sha256])
+            }
+        }
+    }
+
+    /// `45.2` and `45.2.0` are the same release: keep the spelling already stored.
+    private func canonicalVersion(_ db: Database, _ version: Version) throws -> String {
+        try String.fetchOne(db, sql: "SELECT version FROM release WHERE version_key = ?", arguments: [version.sortKey])
+            ?? version.description
+    }
+}
+
+extension Store {
+    /// Validates and writes a state document in one transaction; on any problem nothing is written.
+    @discardableResult
+    public func apply(_ data: Data) throws -> StateDocument {
+        try write { db in
+            let document = try StateDocument.parse(data, existing: try KnownIDs.fetch(db))
+            try document.write(db)
+            return document
+        }
+    }
+}

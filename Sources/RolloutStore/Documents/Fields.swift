@@ -1,0 +1,149 @@
+import Foundation
+import RolloutCore
+
+/// Typed reads of one JSON object's fields. Each read records the key as known; a bad value
+/// records a problem at `path.key` and reads as nil, so one pass finds every problem.
+struct Fields {
+    let object: [String: Any]
+    let path: String
+    private(set) var problems: [DocumentProblem] = []
+    private var known: Set<String> = []
+
+    init(object: [String: Any], path: String) {
+        self.object = object
+        self.path = path
+    }
+
+    mutating func problem(_ key: String, _ message: String) {
+        problems.append(DocumentProblem(path: "\(path).\(key)", message: message))
+    }
+
+    mutating func consume(_ key: String) { known.insert(key) }
+
+    /// Every key not read is an error: a misspelt field must not be silently ignored.
+    mutating func rejectUnknown() {
+        for key in object.keys.sorted() where !known.contains(key) {
+            problem(key, "unknown field; known fields here: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    private mutating func raw(_ key: String, required: Bool) -> Any? {
+        known.insert(key)
+        guard let value = object[key], !(value is NSNull) else {
+            if required { problem(key, "required") }
+            return nil
+        }
+        return value
+    }
+
+    mutating func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = raw(key, required: required) else { return nil }
+        guard let string = value as? String else {
+            problem(key, "expected a string")
+            return nil
+        }
+        return string
+    }
+
+    mutating func required(_ key: String) -> String? { string(key, required: true) }
+
+    /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere.
+    mutating func id(_ key: String) -> String? {
+        guard let id = string(key, required: true) else { return nil }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(allowed.contains) else {
+            problem(key, "'\(id)' is not a valid id (1–128 letters, digits or -_.:@)")
+            return nil
+        }
+        return id
+    }
+
+    mutating func strings(_ key: String) -> [String]? {
+        guard let value = raw(key, required: false) else { return nil }
+        guard let strings = value as? [String] else {
+            problem(key, "expected an array of strings")
+            return nil
+        }
+        return strings
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        guard let value = raw(key, required: false) else { return nil }
+        // JSONSerialization gives NSNumber for both numbers and booleans; only a real boolean passes.
+        guard let number = value as? NSNumber, number.isJSONBoolean else {
+            problem(key, "expected true or false")
+            return nil
+        }
+        return number.boolValue
+    }
+
+    mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
+        guard let value = raw(key, required: required) else { return nil }
+        guard let number = value as? NSNumber, !number.isJSONBoolean,
+              let int = Int(exactly: number.doubleValue) else {
+            problem(key, "expected an integer")
+            return nil
+        }
+        guard range.contains(int) else {
+            problem(key, "\(int) is out of range; it must be between \(range.lowerBound) and \(range.upperBound)")
+            return nil
+        }
+        return int
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type, required: Bool = false) -> T?
+    where T.RawValue == String {
+        guard let text = string(key, required: required) else { return nil }
+        guard let value = T(rawValue: text) else {
+            problem(key, "unknown value '\(text)'; expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func version(_ key: String, required: Bool = false) -> Version? {
+        guard let text = string(key, required: required) else { return nil }
+        guard let version = Version(text) else {
+            problem(key, "'\(text)' is not a version; expected dotted numbers such as 45.2.0")
+            return nil
+        }
+        return version
+    }
+
+    mutating func instant(_ key: String, required: Bool = false) -> Date? {
+        guard let text = string(key, required: required) else { return nil }
+        guard let date = Instant.parse(text) else {
+            problem(key, "'\(text)' is not an instant; expected ISO-8601 with a zone, such as 2026-03-09T15:00:00Z")
+            return nil
+        }
+        return date
+    }
+
+    /// `{"cadence": "latest", "defer_weeks": 2, "origin": "customer"}`; bounds per CAD-1.
+    mutating func schedule(_ key: String) -> (Schedule, Actor?)? {
+        guard let value = raw(key, required: false) else { return nil }
+        guard let object = value as? [String: Any] else {
+            problem(key, "expected an object with cadence and defer_weeks")
+            return nil
+        }
+        var fields = Fields(object: object, path: "\(path).\(key)")
+        let cadence = fields.choice("cadence", Cadence.self, required: true)
+        let weeks = fields.int("defer_weeks", in: 0...52)
+        let origin = fields.choice("origin", Actor.self)
+        fields.rejectUnknown()
+        problems += fields.problems
+        guard let cadence else { return nil }
+        do {
+            return (try Schedule(cadence: cadence, deferralWeeks: weeks), origin)
+        } catch {
+            problems.append(DocumentProblem(path: "\(path).\(key).defer_weeks", message: error.description))
+            return nil
+        }
+    }
+}
+
+extension NSNumber {
+    /// JSONSerialization returns booleans and numbers alike as NSNumber; a boolean is stored as
+    /// a C `char` ("c"), which no JSON number produces.
+    fileprivate var isJSONBoolean: Bool { String(cString: objCType) == "c" }
+}

@@ -1,0 +1,230 @@
+import GRDB
+
+/// The versioned schema. Each migration runs once, in order, inside a transaction; the
+/// daemon and the CLI both migrate on open, so whichever opens a new file first creates it.
+///
+/// Instants are INTEGER Unix seconds (UTC): cheap to index and compare, no parsing in SQL.
+/// Versions carry a `*_key` column, `Version.sortKey`, whose text order is the numeric order,
+/// so fleet-wide retargeting can use `MAX()` and `<` in one statement.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: entities, schedules, programmes, outbox, wake log") { db in
+            try db.execute(sql: schemaV1)
+        }
+        return migrator
+    }
+
+    /// The newest schema version this build knows (the number of migrations).
+    static let latestVersion = 1
+
+    private static let schemaV1 = """
+    -- SPEC §1 Partner. Schedule columns are the partner-level release schedule (CAD-3.3).
+    CREATE TABLE partner (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        locale TEXT NOT NULL DEFAULT 'en' CHECK (locale IN ('en','fr')),
+        release_management INTEGER NOT NULL DEFAULT 0 CHECK (release_management IN (0,1)),
+        allow_customer_override INTEGER NOT NULL DEFAULT 1 CHECK (allow_customer_override IN (0,1)),
+        cadence TEXT CHECK (cadence IN ('automatic','latest','slow')),
+        defer_weeks INTEGER CHECK (defer_weeks BETWEEN 0 AND 52),
+        schedule_set_at INTEGER,
+        upgrade_policy TEXT NOT NULL DEFAULT 'automatic' CHECK (upgrade_policy IN ('automatic','manual')),
+        upgrade_delay_days INTEGER CHECK (upgrade_delay_days BETWEEN 0 AND 365),
+        end_user_deferral_days INTEGER CHECK (end_user_deferral_days BETWEEN 0 AND 30),
+        billing_day INTEGER NOT NULL DEFAULT 1 CHECK (billing_day BETWEEN 1 AND 28),
+        CHECK ((cadence IS NULL) = (defer_weeks IS NULL))
+    ) STRICT;
+
+    -- SPEC §1 Organisation. Schedule columns are the org-level schedule (CAD-3.2, CAD-4).
+    CREATE TABLE organisation (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        generation TEXT NOT NULL DEFAULT 'legacy' CHECK (generation IN ('legacy','cloud')),
+        cadence TEXT CHECK (cadence IN ('automatic','latest','slow')),
+        defer_weeks INTEGER CHECK (defer_weeks BETWEEN 0 AND 52),
+        schedule_origin TEXT CHECK (schedule_origin IN ('partner','customer')),
+        schedule_set_at INTEGER,
+        allow_customer_override INTEGER CHECK (allow_customer_override IN (0,1)),
+        legacy_defer_months INTEGER,
+        legacy_migrated_at INTEGER,
+        upgrade_delay_days INTEGER CHECK (upgrade_delay_days BETWEEN 0 AND 365),
+        upgraded_at INTEGER,
+        first_bill_due_at INTEGER,
+        CHECK ((cadence IS NULL) = (defer_weeks IS NULL))
+    ) STRICT;
+
+    CREATE TABLE organisation_partner (
+        organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        PRIMARY KEY (organisation_id, partner_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX organisation_partner_by_partner ON organisation_partner(partner_id, organisation_id);
+
+    CREATE TABLE user (
+        id TEXT PRIMARY KEY NOT NULL,
+        organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        automatic_upgrades TEXT NOT NULL DEFAULT 'inherit' CHECK (automatic_upgrades IN ('inherit','on','off'))
+    ) STRICT;
+    CREATE INDEX user_by_organisation ON user(organisation_id);
+
+    -- SPEC §1 Endpoint. target_* is the release-management decision (CAD-2); upgrade_* the
+    -- customer upgrade programme lifecycle (UPG-6). Partial indexes below keep "what is due"
+    -- queries proportional to what is due, not to the fleet.
+    CREATE TABLE endpoint (
+        id TEXT PRIMARY KEY NOT NULL,
+        organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE,
+        user_id TEXT REFERENCES user(id) ON DELETE SET NULL,
+        platform TEXT NOT NULL CHECK (platform IN ('windows','macos','linux','ios','android')),
+        os_version TEXT,
+        installed_version TEXT NOT NULL,
+        installed_version_key TEXT NOT NULL,
+        installed_reported_at INTEGER,
+        agent_generation TEXT NOT NULL DEFAULT 'legacy' CHECK (agent_generation IN ('legacy','cloud')),
+        agent_version TEXT,
+        last_check_in INTEGER,
+        target_version TEXT,
+        target_version_key TEXT,
+        target_set_at INTEGER,
+        upgrade_state TEXT CHECK (upgrade_state IN ('pending','notified','deferred','installing','restart_required','upgraded','failed')),
+        upgrade_at INTEGER,
+        deferral_deadline INTEGER,
+        next_reminder_at INTEGER,
+        upgrade_state_at INTEGER
+    ) STRICT;
+    CREATE INDEX endpoint_by_organisation ON endpoint(organisation_id, platform);
+    CREATE INDEX endpoint_by_user ON endpoint(user_id) WHERE user_id IS NOT NULL;
+    CREATE INDEX endpoint_upgrade_due ON endpoint(upgrade_at) WHERE upgrade_at IS NOT NULL;
+    CREATE INDEX endpoint_deferral_due ON endpoint(deferral_deadline) WHERE deferral_deadline IS NOT NULL;
+    CREATE INDEX endpoint_reminder_due ON endpoint(next_reminder_at) WHERE next_reminder_at IS NOT NULL;
+
+    -- SPEC §1 Release and its builds (CAD-2, CAD-11).
+    CREATE TABLE release (
+        version TEXT PRIMARY KEY NOT NULL,
+        version_key TEXT NOT NULL UNIQUE,
+        auto_date INTEGER NOT NULL,
+        critical INTEGER NOT NULL DEFAULT 0 CHECK (critical IN (0,1))
+    ) STRICT;
+    CREATE INDEX release_by_date ON release(auto_date);
+
+    CREATE TABLE release_build (
+        version TEXT NOT NULL REFERENCES release(version) ON DELETE CASCADE,
+        platform TEXT NOT NULL CHECK (platform IN ('windows','macos','linux','ios','android')),
+        file TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        PRIMARY KEY (version, platform)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX release_build_by_platform ON release_build(platform, version);
+
+    -- Requested schedule and toggle changes, applied by a wake (CAD-8). Pending = applied_at
+    -- and superseded_at both NULL.
+    CREATE TABLE schedule_change (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        actor TEXT NOT NULL CHECK (actor IN ('partner','customer')),
+        kind TEXT NOT NULL CHECK (kind IN ('schedule','reset','override')),
+        cadence TEXT CHECK (cadence IN ('automatic','latest','slow')),
+        defer_weeks INTEGER,
+        allow_customer_override INTEGER CHECK (allow_customer_override IN (0,1)),
+        requested_at INTEGER NOT NULL,
+        apply_by INTEGER NOT NULL,
+        applied_at INTEGER,
+        superseded_at INTEGER
+    ) STRICT;
+    CREATE INDEX schedule_change_pending ON schedule_change(apply_by) WHERE applied_at IS NULL AND superseded_at IS NULL;
+
+    -- SPEC §4: one upgrade programme per partner (UPG-1).
+    CREATE TABLE programme (
+        partner_id TEXT PRIMARY KEY NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        announce_at INTEGER NOT NULL,
+        window_start_at INTEGER NOT NULL,
+        auto_upgrade_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        CHECK (announce_at <= window_start_at AND window_start_at <= auto_upgrade_at)
+    ) STRICT;
+
+    -- Readiness checklist items per organisation (UPG-3).
+    CREATE TABLE readiness_item (
+        organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE,
+        item TEXT NOT NULL,
+        passed INTEGER NOT NULL CHECK (passed IN (0,1)),
+        reason TEXT NOT NULL,
+        evaluated_at INTEGER NOT NULL,
+        PRIMARY KEY (organisation_id, item)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Distributor orders (UPG-4, UPG-5, UPG-7).
+    CREATE TABLE upgrade_order (
+        id INTEGER PRIMARY KEY,
+        organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('ordered','processed','failed')),
+        automatic INTEGER NOT NULL DEFAULT 0 CHECK (automatic IN (0,1)),
+        reason TEXT,
+        ordered_at INTEGER NOT NULL,
+        answer_due_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        chased_at INTEGER
+    ) STRICT;
+    CREATE UNIQUE INDEX upgrade_order_one_open ON upgrade_order(organisation_id) WHERE state = 'ordered';
+    CREATE INDEX upgrade_order_answer_due ON upgrade_order(answer_due_at) WHERE state = 'ordered' AND chased_at IS NULL;
+
+    -- The outbox consoles and agents read (NOT-1..3). The idempotency key is unique in the
+    -- database itself, so no path in the program can emit one twice.
+    CREATE TABLE notification (
+        id INTEGER PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        audience TEXT NOT NULL CHECK (audience IN ('partner_admins','customer_admins','end_user')),
+        partner_id TEXT,
+        organisation_id TEXT,
+        user_id TEXT,
+        endpoint_id TEXT,
+        locale TEXT NOT NULL CHECK (locale IN ('en','fr')),
+        due_at INTEGER NOT NULL,
+        emitted_at INTEGER NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0,1)),
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX notification_by_partner ON notification(partner_id, due_at);
+    CREATE INDEX notification_by_organisation ON notification(organisation_id, due_at);
+    CREATE INDEX notification_by_endpoint ON notification(endpoint_id) WHERE endpoint_id IS NOT NULL;
+
+    -- One row per processed wake (DMN-2..4). The primary key on the instant is the last line of
+    -- defence against processing a wake twice; `clock` holds the cursor.
+    CREATE TABLE wake (
+        at INTEGER PRIMARY KEY NOT NULL,
+        reasons TEXT NOT NULL,
+        processed_at INTEGER NOT NULL,
+        duration_us INTEGER NOT NULL,
+        late INTEGER NOT NULL CHECK (late IN (0,1)),
+        summary TEXT NOT NULL
+    ) STRICT;
+
+    -- The audit trail of decisions: wake instant, SPEC rule, subject, before and after.
+    CREATE TABLE decision (
+        id INTEGER PRIMARY KEY,
+        wake_at INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        partner_id TEXT,
+        organisation_id TEXT,
+        before TEXT,
+        after TEXT
+    ) STRICT;
+    CREATE INDEX decision_by_subject ON decision(subject_kind, subject_id, wake_at);
+    CREATE INDEX decision_by_organisation ON decision(organisation_id, wake_at) WHERE organisation_id IS NOT NULL;
+    CREATE INDEX decision_by_partner ON decision(partner_id, wake_at) WHERE partner_id IS NOT NULL;
+
+    -- The loop's cursor: every wake at or before processed_through has been processed (DMN-4).
+    CREATE TABLE clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        processed_through INTEGER NOT NULL
+    ) STRICT;
+    """
+}

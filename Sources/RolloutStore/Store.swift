@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+
+/// The SQLite database every process of rolloutd shares: the daemon, `rolloutctl`, and the
+/// consoles that write requests and read the notification outbox.
+///
+/// WAL lets readers proceed while one process writes; the busy timeout makes a second writer
+/// (the CLI while the daemon commits a wake) wait instead of failing. Every write that decides
+/// something runs in a `BEGIN IMMEDIATE` transaction, so two writers never decide from the same
+/// stale snapshot.
+public final class Store: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String, busyTimeout: TimeInterval = 5) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // A committed wake must survive power loss: it carries notifications (NOT-1).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError(code: .cannotOpen, message: "cannot open the database at \(path): \(error)")
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Runs `body` on a consistent snapshot.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// A number that changes whenever another connection (another process) commits. The loop
+    /// polls it to notice requests written by the CLI or a console: GRDB's observation only sees
+    /// this process's own writes (DMN-1).
+    public func externalChangeToken() throws -> Int {
+        try pool.writeWithoutTransaction { db in
+            try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+        }
+    }
+
+    /// Schema version: the number of applied migrations.
+    public func schemaVersion() throws -> Int {
+        try pool.read { db in try Migrations.migrator.appliedIdentifiers(db).count }
+    }
+
+    /// The newest schema this build knows.
+    public static var latestSchemaVersion: Int { Migrations.latestVersion }
+
+    /// SQLite's `PRAGMA integrity_check` plus a foreign-key check: empty when all is well.
+    public func integrityProblems() throws -> [String] {
+        try pool.read { db in
+            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            problems += orphans.map { row in
+                "foreign key: table \(row[0] as String? ?? "?") row \(row[1] as Int64? ?? -1) refers to a missing \(row[2] as String? ?? "?")"
+            }
+            return problems
+        }
+    }
+
+    /// Copies the database with SQLite's online backup, safe while the daemon writes.
+    public func backup(to destination: String) throws {
+        let target = try DatabaseQueue(path: destination)
+        try pool.backup(to: target)
+    }
+}
+
+/// A store failure: a stable code for scripts, a message for people.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case cannotOpen = "store.cannot_open"
+        case notFound = "store.not_found"
+        case refused = "store.refused"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// The outcome of asking the store to process a wake.
+public enum WakeOutcome: Sendable {
+    case processed(WakeSummary)
+    /// Another loop on the same database processed this instant first (DMN-4); nothing was done.
+    case alreadyProcessed
+}
+
+extension Store {
+    /// The instant through which every wake has been processed, or nil on a fresh database.
+    public func processedThrough() throws -> Date? {
+        try read { db in try Self.processedThrough(db) }
+    }
+
+    static func processedThrough(_ db: Database) throws -> Date? {
+        try Int64.fetchOne(db, sql: "SELECT processed_through FROM clock WHERE id = 1").map(Instant.date)
+    }
+
+    /// Starts the clock on a fresh database; on one that has a cursor it does nothing and
+    /// returns the stored cursor, so a restart never rewinds or skips (DMN-4).
+    @discardableResult
+    public func startClock(at instant: Date) throws -> Date {
+        try write { db in
+            if let cursor = try Self.processedThrough(db) { return cursor }
+            try db.execute(sql: "INSERT INTO clock (id, processed_through) VALUES (1, ?)", arguments: [Instant.seconds(instant)])
+            return instant
+        }
+    }
+
+    /// Marks everything through `instant` as processed when no wake falls in between (the end of
+    /// `run --until`). Never moves the cursor back.
+    public func advanceClock(through instant: Date) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE clock SET processed_through = max(processed_through, ?) WHERE id = 1",
+                           arguments: [Instant.seconds(instant)])
+        }
+    }
+
+    /// The next wake after the cursor: the next boundary or the earliest deadline of any rule.
+    public func nextWake(rules: [any WakeRule], context: RuleContext) throws -> Wake? {
+        try read { db in
+            guard let cursor = try Self.processedThrough(db) else { return nil }
+            var deadlines: [Deadline] = []
+            for rule in rules { deadlines += try rule.deadlines(db, after: cursor, context: context) }
+            return Wake.next(after: cursor, nextBoundary: context.calendar.nextBoundary(after: cursor), deadlines: deadlines)
+        }
+    }
+
+    /// Processes one wake in one `BEGIN IMMEDIATE` transaction: every rule decides and writes,
+    /// the wake is logged and the cursor moves to its instant — all of it commits or none does
+    /// (DMN-3). If another loop already moved the cursor to or past the wake, nothing happens.
+    public func process(_ wake: Wake, rules: [any WakeRule], context: RuleContext, late: Bool,
+                        beforeCommit: (() throws -> Void)? = nil) throws -> WakeOutcome {
+        let started = ContinuousClock.now
+        return try write { db in
+            guard let cursor = try Self.processedThrough(db), cursor < wake.at else { return .alreadyProcessed }
+            var wakeContext = WakeContext(db: db, wake: wake, rules: context, late: late)
+            for rule in rules { try rule.process(&wakeContext) }
+            var summary = wakeContext.summary
+            let elapsed = ContinuousClock.now - started
+            summary.durationMicroseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(Instant.format(date))
+            }
+            try db.execute(
+                sql: "INSERT INTO wake (at, reasons, processed_at, duration_us, late, summary) VALUES (?,?,strftime('%s','now'),?,?,?)",
+                arguments: [Instant.seconds(wake.at), wake.reasons.map(\.description).joined(separator: ", "),
+                            summary.durationMicroseconds, late, String(decoding: try encoder.encode(summary), as: UTF8.self)])
+            try db.execute(sql: "UPDATE clock SET processed_through = ? WHERE id = 1", arguments: [Instant.seconds(wake.at)])
+            try beforeCommit?()
+            return .processed(summary)
+        }
+    }
+
+    /// The most recent processed wakes, newest first.
+    public func recentWakes(limit: Int) throws -> [WakeSummary] {
+        try read { db in
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let text = try decoder.singleValueContainer().decode(String.self)
+                guard let date = Instant.parse(text) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad instant \(text)"))
+                }
+                return date
+            }
+            return try String.fetchAll(db, sql: "SELECT summary FROM wake ORDER BY at DESC LIMIT ?", arguments: [limit])
+                .map { try decoder.decode(WakeSummary.self, from: Data($0.utf8)) }
+        }
+    }
+}

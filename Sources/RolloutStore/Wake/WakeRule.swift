@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// One area of the product's rules that acts at wakes: release management (CAD), the customer
+/// upgrade programme (UPG). The extension point of the loop: the loop knows nothing of cadences
+/// or orders, only that each rule owns deadlines and decides at wakes.
+public protocol WakeRule: Sendable {
+    /// The rule's pending deadlines that could fall due after `cursor` — at most a few, found
+    /// through indexes (a wake with nothing due must stay far under a millisecond). Overdue ones
+    /// (at or before the cursor) are returned too: they are due now.
+    func deadlines(_ db: Database, after cursor: Date, context: RuleContext) throws -> [Deadline]
+
+    /// Decides everything due at or before `wake.at` and writes it, inside the wake's single
+    /// transaction. Fleet-wide work is set-based SQL; per-subject decisions come from the core.
+    func process(_ wake: inout WakeContext) throws
+}
+
+/// What every rule needs besides the database: the calendar and the policy in force.
+public struct RuleContext: Sendable {
+    public let calendar: BusinessCalendar
+    public let policy: Policy
+
+    public init(calendar: BusinessCalendar, policy: Policy) {
+        self.calendar = calendar
+        self.policy = policy
+    }
+}
+
+/// The state of one wake while its rules run: the database inside the wake's transaction, the
+/// wake itself, and the summary the rules add their counts to.
+public struct WakeContext {
+    public let db: Database
+    public let wake: Wake
+    public let rules: RuleContext
+    public internal(set) var summary: WakeSummary
+
+    init(db: Database, wake: Wake, rules: RuleContext, late: Bool) {
+        self.db = db
+        self.wake = wake
+        self.rules = rules
+        summary = WakeSummary(at: wake.at, reasons: wake.reasons, late: late)
+    }
+
+    /// Adds to the count of one kind of decision.
+    public mutating func count(_ decision: String, _ n: Int = 1) {
+        guard n > 0 else { return }
+        summary.decisions[decision, default: 0] += n
+    }
+
+    /// Records a decision in the audit trail (`rolloutctl history`).
+    public mutating func record(rule: String, subjectKind: String, subjectID: String, partner: String? = nil,
+                                organisation: String? = nil, before: String?, after: String?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
+                VALUES (?,?,?,?,?,?,?,?)
+                """,
+            arguments: [Instant.seconds(wake.at), rule, subjectKind, subjectID, partner, organisation, before, after])
+    }
+
+    /// Reports a subject whose data broke a rule; it is left as it was (DMN-7).
+    public mutating func skip(_ subject: String, rule: String, reason: String) {
+        summary.skipped.append(SkippedSubject(subject: subject, rule: rule, reason: reason))
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import RolloutStore
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Load a state document (partners, organisations, users, endpoints, releases) in one transaction.",
+        discussion: """
+            Entities are upserted by id. A document that breaks any rule is rejected whole, with \
+            every problem listed by JSON path, and nothing is written (exit 65). See docs/state-document.md.
+
+            Example:
+              rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: ArgumentHelp("The JSON document, or - for standard input.", valueName: "FILE"))
+    var file: String
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    /// EX_DATAERR: the input was wrong, nothing was written.
+    static let rejected = ExitCode(65)
+
+    struct Result: Encodable {
+        let applied: Bool
+        let counts: [String: Int]
+        let problems: [DocumentProblem]
+    }
+
+    func run() throws {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                printError("cannot read \(file)")
+                throw ExitCode.failure
+            }
+            data = contents
+        }
+        let (_, store) = try options.openStore()
+        do {
+            let document = try store.apply(data)
+            if json {
+                try printJSON(Result(applied: true, counts: document.counts, problems: []))
+            } else {
+                let counts = document.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                print("applied \(file): \(counts.joined(separator: ", "))")
+            }
+        } catch let rejected as DocumentRejected {
+            if json {
+                try printJSON(Result(applied: false, counts: [:], problems: rejected.problems))
+            } else {
+                printError("\(file): \(rejected)")
+            }
+            throw Self.rejected
+        }
+    }
+}

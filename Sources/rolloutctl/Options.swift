@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutDaemon
+import RolloutStore
+
+/// `--config`, shared by every command, and what it opens.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Configuration file (the daemon's).", valueName: "FILE"))
+    var config: String = RolloutDaemon.Configuration.defaultPath
+
+    /// The configuration, or exit 78 with file, key and reason (DMN-7).
+    func load() throws -> RolloutDaemon.Configuration {
+        do {
+            return try RolloutDaemon.Configuration.load(file: config)
+        } catch {
+            printError("invalid configuration: \(error)")
+            throw ExitCode(Daemon.ExitStatus.configuration.rawValue)
+        }
+    }
+
+    /// The configured store, created and migrated if new.
+    func openStore() throws -> (RolloutDaemon.Configuration, Store) {
+        let configuration = try load()
+        let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
+        do {
+            return (configuration, try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000))
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Parses an instant argument (`2026-03-09T15:00:00Z`).
+struct InstantArgument: ExpressibleByArgument {
+    let date: Date
+
+    init?(argument: String) {
+        guard let date = Instant.parse(argument) else { return nil }
+        self.date = date
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("rolloutctl: \(message)\n".utf8))
+}
+
+/// Stable JSON for `--json`: sorted keys, instants as UTC ISO-8601 strings.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(Instant.format(date))
+    }
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Columns aligned for a terminal, like `kubectl get`.
+func printTable(columns: [String], rows: [[String]]) {
+    var widths = columns.map(\.count)
+    for row in rows {
+        for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(columns.map { $0.uppercased() }))
+    rows.forEach { print(line($0)) }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct Rolloutctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rolloutctl",
+        abstract: "Operate rolloutd: load state, inspect it, and run the daemon's loop on a virtual clock.",
+        discussion: """
+            Every command reads the same configuration as the daemon (--config, default \
+            /etc/rolloutd/rolloutd.toml) and works on the same database, safely while the daemon runs.
+
+            Examples:
+              rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
+              rolloutctl --config config/rolloutd.toml run --from 2026-03-02T16:00:00Z --until 2026-03-31T00:00:00Z
+              rolloutctl calendar --from 2026-11-25T00:00:00Z --count 5
+            """,
+        subcommands: [
+            ApplyCommand.self, GetCommand.self, RunCommand.self, CalendarCommand.self, DatabaseCommand.self,
+            ConfigCommand.self,
+        ])
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RolloutDaemon
+import RolloutStore
+import RolloutSystemd
+
+@main
+struct RolloutdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rolloutd",
+        abstract: "The rollout scheduler daemon: wakes on business-day boundaries and deadlines, decides, records, notifies.",
+        discussion: """
+            Runs under systemd (Type=notify) or in a terminal, where it logs to stderr.
+
+            Examples:
+              rolloutd --config /etc/rolloutd/rolloutd.toml
+              rolloutd --config ./config/rolloutd.toml --check-config
+
+            Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
+    var config: String = RolloutDaemon.Configuration.defaultPath
+
+    @Flag(name: .long, help: "Validate the configuration and exit (0 valid, 78 invalid), like nginx -t.")
+    var checkConfig = false
+
+    func run() async throws {
+        let configuration: RolloutDaemon.Configuration
+        do {
+            configuration = try RolloutDaemon.Configuration.load(file: config)
+        } catch {
+            reportInvalidConfiguration(error)
+            throw ExitCode(Daemon.ExitStatus.configuration.rawValue)
+        }
+        if checkConfig {
+            print("configuration ok: \(config)")
+            return
+        }
+
+        bootstrapLogging(identifier: "rolloutd", level: configuration.daemon.logLevel, destination: .detect())
+        var logger = Logger(label: "rolloutd")
+        logger.logLevel = configuration.daemon.logLevel
+        let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
+        let store: Store
+        do {
+            store = try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000)
+        } catch {
+            logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
+            throw ExitCode(Daemon.ExitStatus.failure.rawValue)
+        }
+        let daemon = Daemon(configurationPath: config, configuration: configuration, store: store,
+                            rules: Rules.all, notifier: .fromEnvironment(), logger: logger)
+        let status = await daemon.run()
+        if status != .ok { throw ExitCode(status.rawValue) }
+    }
+
+    /// DMN-7: file, key and reason on stderr, and in the journal with its MESSAGE_ID when
+    /// running under systemd, before exiting 78.
+    private func reportInvalidConfiguration(_ error: ConfigurationError) {
+        FileHandle.standardError.write(Data("rolloutd: invalid configuration: \(error)\n".utf8))
+        guard LogDestination.detect() == .journal, !checkConfig else { return }
+        let handler = makeLogHandler(identifier: "rolloutd", level: .error, destination: .journal)
+        let logger = Logger(label: "rolloutd", factory: { _ in handler })
+        logger.error("invalid configuration: \(error)", metadata: [
+            "MESSAGE_ID": "\(JournalMessage.configInvalid.id)",
+            "rollout.config": "\(error.file)",
+            "rollout.config_key": "\(error.key ?? "")",
+        ])
+    }
+}
