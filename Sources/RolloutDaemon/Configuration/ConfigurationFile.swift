@@ -48,8 +48,8 @@ private struct Reader {
         if let store = try table(root, "store") {
             try rejectUnknown(in: store, prefix: "store", known: ["path", "busy_timeout_ms"])
             if let path = try string(store, "store.path") {
-                guard path.hasPrefix("/") else { throw error("store.path", "must be an absolute path, got '\(path)'") }
-                configuration.store.path = path
+                guard !path.isEmpty else { throw error("store.path", "must not be empty") }
+                configuration.store.path = path.hasPrefix("/") ? path : relativeToFile(path)
             }
             configuration.store.busyTimeoutMilliseconds =
                 try int(store, "store.busy_timeout_ms", in: 0...600_000) ?? configuration.store.busyTimeoutMilliseconds
@@ -128,6 +128,12 @@ private struct Reader {
                 try int(upgrades, "upgrades.readiness_check_in_days", in: 1...365) ?? configuration.policy.readinessCheckInDays
         }
         return configuration
+    }
+
+    /// A relative store path is relative to the configuration file, not to the working directory.
+    private func relativeToFile(_ path: String) -> String {
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
+        return directory.appendingPathComponent(path).standardizedFileURL.path
     }
 
     private func error(_ key: String, _ reason: String) -> ConfigurationError {
