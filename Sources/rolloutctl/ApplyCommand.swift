@@ -11,7 +11,7 @@ struct ApplyCommand: ParsableCommand {
             every problem listed by JSON path, and nothing is written (exit 65). See docs/state-document.md.
 
             Example:
-              rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
+              rolloutctl apply --config config/rolloutd.toml examples/sample-state.json
             """)
 
     @OptionGroup var options: ConfigOptions

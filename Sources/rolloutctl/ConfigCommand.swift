@@ -11,7 +11,7 @@ struct ConfigCommand: ParsableCommand {
             abstract: "Validate the configuration without starting anything (exit 0 valid, 78 invalid).",
             discussion: """
                 Example:
-                  rolloutctl --config /etc/rolloutd/rolloutd.toml config check
+                  rolloutctl config check --config /etc/rolloutd/rolloutd.toml
                 """)
 
         @OptionGroup var options: ConfigOptions

@@ -12,7 +12,7 @@ struct DatabaseCommand: ParsableCommand {
             abstract: "Run SQLite's integrity and foreign-key checks and print the schema version (exit 1 on any problem).",
             discussion: """
                 Example:
-                  rolloutctl --config /etc/rolloutd/rolloutd.toml db check
+                  rolloutctl db check --config /etc/rolloutd/rolloutd.toml
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -37,7 +37,7 @@ struct DatabaseCommand: ParsableCommand {
             abstract: "Copy the database with SQLite's online backup, safe while the daemon runs.",
             discussion: """
                 Example:
-                  rolloutctl --config /etc/rolloutd/rolloutd.toml db backup /var/backups/rolloutd-$(date +%F).sqlite
+                  rolloutctl db backup --config /etc/rolloutd/rolloutd.toml /var/backups/rolloutd-$(date +%F).sqlite
                 """)
 
         @OptionGroup var options: ConfigOptions

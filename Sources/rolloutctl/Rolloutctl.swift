@@ -10,12 +10,14 @@ struct Rolloutctl: AsyncParsableCommand {
             /etc/rolloutd/rolloutd.toml) and works on the same database, safely while the daemon runs.
 
             Examples:
-              rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
-              rolloutctl --config config/rolloutd.toml run --from 2026-03-02T16:00:00Z --until 2026-03-31T00:00:00Z
+              rolloutctl apply --config config/rolloutd.toml examples/sample-state.json
+              rolloutctl run --config config/rolloutd.toml --from 2026-03-02T16:00:00Z --until 2026-03-31T00:00:00Z
               rolloutctl calendar --from 2026-11-25T00:00:00Z --count 5
             """,
         subcommands: [
-            ApplyCommand.self, GetCommand.self, RunCommand.self, CalendarCommand.self, DatabaseCommand.self,
-            ConfigCommand.self,
+            ApplyCommand.self, GetCommand.self, RunCommand.self, CalendarCommand.self,
+            ScheduleCommand.self, OverrideCommand.self, UserCommand.self, ExplainCommand.self, ReleasesCommand.self,
+            SettingsCommand.self, EndpointCommand.self,
+            DatabaseCommand.self, ConfigCommand.self,
         ])
 }

@@ -59,8 +59,10 @@ struct RolloutdCommand: AsyncParsableCommand {
     /// DMN-7: file, key and reason on stderr, and in the journal with its MESSAGE_ID when
     /// running under systemd, before exiting 78.
     private func reportInvalidConfiguration(_ error: ConfigurationError) {
-        FileHandle.standardError.write(Data("rolloutd: invalid configuration: \(error)\n".utf8))
-        guard LogDestination.detect() == .journal, !checkConfig else { return }
+        guard LogDestination.detect() == .journal, !checkConfig else {
+            FileHandle.standardError.write(Data("rolloutd: invalid configuration: \(error)\n".utf8))
+            return
+        }
         let handler = makeLogHandler(identifier: "rolloutd", level: .error, destination: .journal)
         let logger = Logger(label: "rolloutd", factory: { _ in handler })
         logger.error("invalid configuration: \(error)", metadata: [

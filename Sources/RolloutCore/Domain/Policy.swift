@@ -1,10 +1,8 @@
 /// The numbers the SPEC gives as defaults, gathered so the configuration can change them and
-/// every rule reads them from one place.
+/// every rule reads them from one place. The cadences' deferral bounds are not here: they are
+/// the vendor's (CAD-1, `Cadence.deferralWeeks`), and a looser bound would accept schedules the
+/// vendor's agents cannot follow.
 public struct Policy: Sendable, Equatable, Codable {
-    /// Largest deferral for `latest` (CAD-1).
-    public var latestMaxWeeks: Int = 4
-    /// Largest deferral for `slow` (CAD-1).
-    public var slowMaxWeeks: Int = 12
     /// A cadence or toggle change is applied at the latest this long after it was requested (CAD-8).
     public var changeWindowHours: Int = 24
     /// Endpoints are upgraded this many days after the order is processed, unless the partner says otherwise (UPG-5).

@@ -43,6 +43,11 @@ public struct Schedule: Hashable, Codable, Sendable, CustomStringConvertible {
         self.deferralWeeks = weeks
     }
 
+    /// A schedule read back from storage, where it was validated when written.
+    public init(stored cadence: Cadence, deferralWeeks: Int) {
+        self.init(unchecked: cadence, deferralWeeks: deferralWeeks)
+    }
+
     init(unchecked cadence: Cadence, deferralWeeks: Int) {
         self.cadence = cadence
         self.deferralWeeks = deferralWeeks

@@ -71,10 +71,12 @@ public struct WakeSummary: Codable, Hashable, Sendable {
     public var lateNotifications: Int
     /// Subjects skipped because their data broke a rule (DMN-7).
     public var skipped: [SkippedSubject]
+    /// Events worth a journal entry of their own (a change applied): a few per wake at most.
+    public var notes: [JournalNote]
     public var durationMicroseconds: Int64
 
     enum CodingKeys: String, CodingKey {
-        case at, reasons, late, decisions, notifications, skipped
+        case at, reasons, late, decisions, notifications, skipped, notes
         case lateNotifications = "late_notifications"
         case durationMicroseconds = "duration_us"
     }
@@ -87,7 +89,30 @@ public struct WakeSummary: Codable, Hashable, Sendable {
         notifications = 0
         lateNotifications = 0
         skipped = []
+        notes = []
         durationMicroseconds = 0
+    }
+}
+
+/// An event of a wake that gets its own journal entry, with fields operators filter on (DMN-5).
+public struct JournalNote: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// A schedule or override change was applied (CAD-8).
+        case changeApplied = "change_applied"
+    }
+
+    public let kind: Kind
+    public let rule: String
+    public let partner: String?
+    public let organisation: String?
+    public let text: String
+
+    public init(kind: Kind, rule: String, partner: String?, organisation: String?, text: String) {
+        self.kind = kind
+        self.rule = rule
+        self.partner = partner
+        self.organisation = organisation
+        self.text = text
     }
 }
 

@@ -101,11 +101,7 @@ private struct Reader {
         }
 
         if let releases = try table(root, "releases") {
-            try rejectUnknown(in: releases, prefix: "releases", known: ["latest_max_weeks", "slow_max_weeks", "change_window_hours"])
-            configuration.policy.latestMaxWeeks =
-                try int(releases, "releases.latest_max_weeks", in: 0...52) ?? configuration.policy.latestMaxWeeks
-            configuration.policy.slowMaxWeeks =
-                try int(releases, "releases.slow_max_weeks", in: 0...52) ?? configuration.policy.slowMaxWeeks
+            try rejectUnknown(in: releases, prefix: "releases", known: ["change_window_hours"])
             configuration.policy.changeWindowHours =
                 try int(releases, "releases.change_window_hours", in: 1...168) ?? configuration.policy.changeWindowHours
         }

@@ -20,6 +20,16 @@ enum WakeJournal {
         for (kind, count) in decisions { metadata["rollout.decisions.\(kind)"] = "\(count)" }
         let late = summary.late ? " (late)" : ""
         logger.info("wake \(Instant.format(summary.at))\(late): \(counts); \(summary.notifications) notification(s)", metadata: metadata)
+        for note in summary.notes {
+            var fields: Logger.Metadata = [
+                "MESSAGE_ID": "\(note.kind.messageID.id)",
+                "rollout.rule": "\(note.rule)",
+                "rollout.wake_at": "\(Instant.format(summary.at))",
+            ]
+            if let partner = note.partner { fields["rollout.partner"] = "\(partner)" }
+            if let organisation = note.organisation { fields["rollout.org"] = "\(organisation)" }
+            logger.notice("\(note.text)", metadata: fields)
+        }
         for skipped in summary.skipped {
             logger.warning("skipped \(skipped.subject): \(skipped.reason)", metadata: [
                 "MESSAGE_ID": "\(JournalMessage.subjectSkipped.id)",
@@ -27,6 +37,14 @@ enum WakeJournal {
                 "rollout.rule": "\(skipped.rule)",
                 "rollout.wake_at": "\(Instant.format(summary.at))",
             ])
+        }
+    }
+}
+
+extension JournalNote.Kind {
+    var messageID: JournalMessage {
+        switch self {
+        case .changeApplied: .changeApplied
         }
     }
 }

@@ -19,15 +19,19 @@ extension StateDocument {
     /// Upserts every entity by id. Each object is the whole declared state of its entity:
     /// optional fields it omits return to their defaults. What the daemon owns (targets,
     /// lifecycle, migration times, orders) is never touched by a document.
-    public func write(_ db: Database) throws {
+    ///
+    /// A schedule the document sets or changes is recorded as set at `loadedAt` (CAD-3 reasons
+    /// say who set it and when); the effective schedules of the organisations it touches are
+    /// resolved again, and their endpoints' targets are recomputed at the next wake.
+    public func write(_ db: Database, loadedAt: Int64) throws {
         let partnerStatement = try db.makeStatement(sql: """
             INSERT INTO partner (id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
-                                 upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                                 upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day, schedule_set_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET name=excluded.name, locale=excluded.locale,
                 release_management=excluded.release_management, allow_customer_override=excluded.allow_customer_override,
                 schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
-                                       THEN schedule_set_at ELSE NULL END,
+                                       THEN schedule_set_at ELSE excluded.schedule_set_at END,
                 cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, upgrade_policy=excluded.upgrade_policy,
                 upgrade_delay_days=excluded.upgrade_delay_days, end_user_deferral_days=excluded.end_user_deferral_days,
                 billing_day=excluded.billing_day
@@ -36,17 +40,18 @@ extension StateDocument {
             try partnerStatement.execute(arguments: [
                 p.id, p.name, p.locale.rawValue, p.releaseManagement, p.allowCustomerOverride,
                 p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
-                p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay,
+                p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
             ])
         }
 
         let organisationStatement = try db.makeStatement(sql: """
             INSERT INTO organisation (id, name, generation, cadence, defer_weeks, schedule_origin, allow_customer_override,
-                                      legacy_defer_months, upgrade_delay_days)
-            VALUES (?,?,?,?,?,?,?,?,?)
+                                      legacy_defer_months, upgrade_delay_days, schedule_set_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET name=excluded.name, generation=excluded.generation,
                 schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
-                                       AND schedule_origin IS excluded.schedule_origin THEN schedule_set_at ELSE NULL END,
+                                       AND schedule_origin IS excluded.schedule_origin THEN schedule_set_at
+                                       ELSE excluded.schedule_set_at END,
                 cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, schedule_origin=excluded.schedule_origin,
                 allow_customer_override=excluded.allow_customer_override, legacy_defer_months=excluded.legacy_defer_months,
                 upgrade_delay_days=excluded.upgrade_delay_days
@@ -57,7 +62,7 @@ extension StateDocument {
             try organisationStatement.execute(arguments: [
                 o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
                 o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
-                o.legacyDeferMonths, o.upgradeDelayDays,
+                o.legacyDeferMonths, o.upgradeDelayDays, o.schedule.map { _ in loadedAt },
             ])
             try clearPartners.execute(arguments: [o.id])
             for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }
@@ -104,6 +109,19 @@ extension StateDocument {
         }
     }
 
+    /// The organisations whose CAD-3 inputs this document may have changed: those it names and
+    /// those managed by a partner it names.
+    func touchedOrganisations(_ db: Database) throws -> Set<String> {
+        var ids = Set(organisations.map(\.id))
+        let partnerIDs = partners.map(\.id)
+        if !partnerIDs.isEmpty {
+            ids.formUnion(try String.fetchAll(db, sql: """
+                SELECT organisation_id FROM organisation_partner WHERE partner_id IN (\(ReleaseFacts.placeholders(partnerIDs.count)))
+                """, arguments: StatementArguments(partnerIDs)))
+        }
+        return ids
+    }
+
     /// `45.2` and `45.2.0` are the same release: keep the spelling already stored.
     private func canonicalVersion(_ db: Database, _ version: Version) throws -> String {
         try String.fetchOne(db, sql: "SELECT version FROM release WHERE version_key = ?", arguments: [version.sortKey])
@@ -117,7 +135,9 @@ extension Store {
     public func apply(_ data: Data) throws -> StateDocument {
         try write { db in
             let document = try StateDocument.parse(data, existing: try KnownIDs.fetch(db))
-            try document.write(db)
+            try document.write(db, loadedAt: Instant.seconds(Date()))
+            try ReleaseFacts.refreshEffectiveSchedules(db, ids: try document.touchedOrganisations(db))
+            try RetargetRequest.add(db, scope: "document", at: Date())
             return document
         }
     }

@@ -51,6 +51,11 @@ enum Migrations {
         upgrade_delay_days INTEGER CHECK (upgrade_delay_days BETWEEN 0 AND 365),
         upgraded_at INTEGER,
         first_bill_due_at INTEGER,
+        -- The schedule CAD-3 resolves, kept current by every write that changes its inputs, so
+        -- retargeting a fleet is one join instead of a resolution per organisation per wake.
+        effective_cadence TEXT NOT NULL DEFAULT 'automatic' CHECK (effective_cadence IN ('automatic','latest','slow')),
+        effective_defer_weeks INTEGER NOT NULL DEFAULT 0,
+        effective_reasons TEXT NOT NULL DEFAULT '[]',
         CHECK ((cadence IS NULL) = (defer_weeks IS NULL))
     ) STRICT;
 
@@ -135,6 +140,14 @@ enum Migrations {
         superseded_at INTEGER
     ) STRICT;
     CREATE INDEX schedule_change_pending ON schedule_change(apply_by) WHERE applied_at IS NULL AND superseded_at IS NULL;
+
+    -- Targets to recompute at the next wake, because something they depend on changed outside a
+    -- wake (a document, a user's switch, an installed version reported). The earliest `since` is
+    -- a deadline: the loop wakes at once (DMN-1).
+    CREATE TABLE retarget_request (
+        scope TEXT PRIMARY KEY NOT NULL,
+        since INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
 
     -- SPEC §4: one upgrade programme per partner (UPG-1).
     CREATE TABLE programme (

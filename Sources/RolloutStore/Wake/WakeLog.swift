@@ -69,7 +69,7 @@ extension Store {
                 try container.encode(Instant.format(date))
             }
             try db.execute(
-                sql: "INSERT INTO wake (at, reasons, processed_at, duration_us, late, summary) VALUES (?,?,strftime('%s','now'),?,?,?)",
+                sql: "INSERT INTO wake (at, reasons, processed_at, duration_us, late, summary) VALUES (?,?,CAST(strftime('%s','now') AS INTEGER),?,?,?)",
                 arguments: [Instant.seconds(wake.at), wake.reasons.map(\.description).joined(separator: ", "),
                             summary.durationMicroseconds, late, String(decoding: try encoder.encode(summary), as: UTF8.self)])
             try db.execute(sql: "UPDATE clock SET processed_through = ? WHERE id = 1", arguments: [Instant.seconds(wake.at)])

@@ -59,6 +59,11 @@ public struct WakeContext {
             arguments: [Instant.seconds(wake.at), rule, subjectKind, subjectID, partner, organisation, before, after])
     }
 
+    /// Adds an event that gets its own journal entry.
+    public mutating func note(_ note: JournalNote) {
+        summary.notes.append(note)
+    }
+
     /// Reports a subject whose data broke a rule; it is left as it was (DMN-7).
     public mutating func skip(_ subject: String, rule: String, reason: String) {
         summary.skipped.append(SkippedSubject(subject: subject, rule: rule, reason: reason))

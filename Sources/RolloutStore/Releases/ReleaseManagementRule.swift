@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// Release management at wakes (SPEC §3): applies due schedule and toggle changes, keeps each
+/// organisation's effective schedule (CAD-3) current, and retargets endpoints when a release
+/// becomes effective or anything a target depends on changed.
+public struct ReleaseManagementRule: WakeRule {
+    public init() {}
+
+    public func deadlines(_ db: Database, after cursor: Date, context: RuleContext) throws -> [Deadline] {
+        var deadlines: [Deadline] = []
+        // CAD-8: the earliest pending apply-by (index schedule_change_pending).
+        if let row = try Row.fetchOne(db, sql: """
+            SELECT apply_by, coalesce('organisation:' || organisation_id, 'partner:' || partner_id) FROM schedule_change
+            WHERE applied_at IS NULL AND superseded_at IS NULL ORDER BY apply_by LIMIT 1
+            """) {
+            deadlines.append(Deadline(at: Instant.date(row[0]), reason: WakeReason(kind: "change_apply_by", subject: row[1])))
+        }
+        if try RetargetRequest.pending(db) {
+            deadlines.append(Deadline(at: .distantPast, reason: WakeReason(kind: "retarget_requested")))
+        }
+        // CAD-2: the next instant a release becomes effective under any schedule. Only releases
+        // whose automatic date is within the longest deferral before the cursor can still become
+        // effective, so this reads a handful of rows (index release_by_date).
+        let horizon = Instant.seconds(context.calendar.adding(weeks: -(Cadence.slow.deferralWeeks.upperBound + 1), to: cursor))
+        let recent = try Row.fetchAll(db, sql: "SELECT auto_date, critical FROM release WHERE auto_date > ? ORDER BY auto_date LIMIT 64",
+                                      arguments: [horizon])
+        var next: Date?
+        for row in recent {
+            let automatic = Instant.date(row[0])
+            let weeks = (row[1] as Bool) ? [0] : Array(Cadence.slow.deferralWeeks)
+            for week in weeks {
+                let effective = context.calendar.adding(weeks: week, to: automatic)
+                if effective > cursor, next.map({ effective < $0 }) ?? true { next = effective }
+            }
+        }
+        if let next { deadlines.append(Deadline(at: next, reason: WakeReason(kind: "release_effective"))) }
+        return deadlines
+    }
+
+    public func process(_ wake: inout WakeContext) throws {
+        let db = wake.db
+        var affected = Set<String>()
+        let due = ChangeTiming.coalesce(try ScheduleChanges.pending(db)).filter { $0.applyBy <= wake.wake.at }
+        for group in due {
+            let change = group.winner
+            try ScheduleChanges.apply(db, change)
+            try db.execute(sql: "UPDATE schedule_change SET applied_at = ? WHERE id = ?",
+                           arguments: [Instant.seconds(wake.wake.at), Int64(change.id)])
+            for superseded in group.superseded {
+                try db.execute(sql: "UPDATE schedule_change SET superseded_at = ? WHERE id = ?",
+                               arguments: [Instant.seconds(wake.wake.at), Int64(superseded.id)])
+            }
+            try announce(change, superseded: group.superseded.count, in: &wake)
+            affected.formUnion(try ScheduleChanges.affectedOrganisations(db, change.subject))
+        }
+        wake.count("change_applied", due.count)
+        wake.count("change_superseded", due.map(\.superseded.count).reduce(0, +))
+
+        for moved in try ReleaseFacts.refreshEffectiveSchedules(db, ids: affected.isEmpty ? [] : affected) {
+            try wake.record(rule: "CAD-3", subjectKind: "organisation", subjectID: moved.id, organisation: moved.id,
+                            before: moved.before.description, after: moved.after.schedule.description)
+            wake.count("schedule_moved")
+        }
+
+        let retarget = try RetargetRequest.pending(db) || !due.isEmpty || wake.wake.isBoundary
+            || wake.wake.reasons.contains { $0.kind == "release_effective" }
+        guard retarget else { return }
+        try RetargetRequest.clear(db)
+        let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules)
+        wake.count("endpoint_retargeted", outcome.retargeted)
+        guard outcome.retargeted > 0 else { return }
+        try db.execute(sql: """
+            INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
+            SELECT ?, 'CAD-2', 'endpoint', endpoint_id, organisation_id, old_version, new_version FROM temp.retarget
+            """, arguments: [Instant.seconds(wake.wake.at)])
+        let notified = try Outbox.updateAvailable(db, wake: wake.wake, late: wake.summary.late)
+        wake.summary.notifications += notified
+        if wake.summary.late { wake.summary.lateNotifications += notified }
+    }
+
+    /// One notification to the organisation's admins (or, for a partner-level change, to the
+    /// partner's admins), a decision in the audit trail, and a journal entry (CAD-8, DMN-5).
+    private func announce(_ change: ScheduleChangeRequest, superseded: Int, in wake: inout WakeContext) throws {
+        let (kind, id) = switch change.subject {
+        case .organisation(let id): ("organisation", id)
+        case .partner(let id): ("partner", id)
+        }
+        let partner: String? = switch change.subject {
+        case .partner(let id): id
+        case .organisation(let id):
+            try String.fetchOne(wake.db, sql: "SELECT min(partner_id) FROM organisation_partner WHERE organisation_id = ?", arguments: [id])
+        }
+        let organisation: String? = kind == "organisation" ? id : nil
+        try wake.record(rule: "CAD-8", subjectKind: kind, subjectID: id, partner: partner, organisation: organisation,
+                        before: nil, after: change.edit.summary)
+        wake.note(JournalNote(kind: .changeApplied, rule: "CAD-8", partner: partner, organisation: organisation,
+                              text: "\(kind) \(id): \(change.edit.summary), requested by the \(change.requestedBy.rawValue) at "
+                                  + "\(Instant.format(change.requestedAt))\(superseded > 0 ? " (\(superseded) earlier request(s) superseded)" : "")"))
+        let count = try Outbox.scheduleChangeApplied(wake.db, change: change, partner: partner, wake: wake.wake, late: wake.summary.late)
+        wake.summary.notifications += count
+        if wake.summary.late { wake.summary.lateNotifications += count }
+    }
+}

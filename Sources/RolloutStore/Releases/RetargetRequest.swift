@@ -1,0 +1,22 @@
+import Foundation
+import GRDB
+
+/// Asks the next wake to recompute endpoint targets, because something they depend on changed
+/// outside a wake. Writers call it in their own transaction; the loop sees the request at its
+/// next poll and wakes at once (DMN-1).
+public enum RetargetRequest {
+    /// Records a request for `scope` (`document`, `user:u-1`, `endpoint:e-9`); the first
+    /// request time per scope is kept.
+    public static func add(_ db: Database, scope: String, at instant: Date) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO retarget_request (scope, since) VALUES (?, ?)",
+                       arguments: [scope, Int64(instant.timeIntervalSince1970)])
+    }
+
+    static func pending(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM retarget_request)") ?? false
+    }
+
+    static func clear(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM retarget_request")
+    }
+}

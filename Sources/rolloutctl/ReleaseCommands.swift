@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutDaemon
+import RolloutStore
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Explain an organisation's effective schedule and its endpoints' targets, with the chain of reasons (CAD-3).",
+        discussion: """
+            Examples:
+              rolloutctl explain --org tailspin
+              rolloutctl explain --org contoso --user contoso-u3 --at 2026-12-01T16:00:00Z --json
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The organisation.") var org: String
+    @Option(help: "Show the targets of this user's endpoints.") var user: String?
+    @Option(help: "Show the target of this endpoint.") var endpoint: String?
+    @Option(help: ArgumentHelp("The instant to explain (default: now).", valueName: "INSTANT")) var at: InstantArgument?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if user != nil && endpoint != nil { throw ValidationError("give --user or --endpoint, not both") }
+    }
+
+    func run() throws {
+        let (configuration, store) = try options.openStore()
+        let explanation: Explanation
+        do {
+            explanation = try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
+                                            context: LoopSettings(configuration).rules)
+        } catch let error as StoreError {
+            printError(error.message)
+            throw ExitCode.failure
+        }
+        if json { return try printJSON(explanation) }
+        print("organisation \(explanation.organisation) at \(Instant.format(explanation.at)): \(explanation.cadence), \(explanation.deferWeeks) week(s)")
+        for reason in explanation.reasons { print("  \(reason)") }
+        for target in explanation.endpoints {
+            var line = "endpoint \(target.endpoint) (\(target.platform), runs \(target.installedVersion)): "
+            switch target.decision {
+            case "upgrade_to":
+                line += "target \(target.targetVersion ?? "-"), effective \(target.releaseEffectiveAt.map(Instant.format) ?? "-")"
+                if target.critical == true { line += " (critical: at its automatic date)" }
+            case "up_to_date": line += "up to date (no newer release effective; never downgraded)"
+            case "user_opted_out": line += "stays on \(target.installedVersion): the user turned automatic upgrades off"
+            default: line += "out of scope: mobile endpoints are not under release management"
+            }
+            print("  \(line) [\(target.rule)]")
+        }
+    }
+}
+
+struct ReleasesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "releases",
+        abstract: "The release catalogue: versions, automatic dates, critical flag and builds per platform (CAD-11).",
+        discussion: """
+            Examples:
+              rolloutctl releases
+              rolloutctl releases --platform linux --builds
+              rolloutctl releases --version 45.3.0 --json | jq -r '.[0].builds[] | "\\(.file) \\(.sha256)"'
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Only releases with a build for this platform, and only that build.") var platform: Platform?
+    @Option(help: "Only this release.") var version: String?
+    @Flag(help: "List each build's file, size and sha256.") var builds = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (_, store) = try options.openStore()
+        let releases = try store.releaseCatalogue(platform: platform, version: version)
+        if json { return try printJSON(releases) }
+        if builds || version != nil {
+            printTable(columns: ["version", "platform", "file", "size", "sha256"],
+                       rows: releases.flatMap { release in
+                           release.builds.map { [release.version, $0.platform, $0.file, String($0.size), $0.sha256] }
+                       })
+        } else {
+            printTable(columns: ["version", "automatic_date", "critical", "platforms"],
+                       rows: releases.map { [$0.version, Instant.format($0.automaticDate), $0.critical ? "yes" : "no",
+                                             $0.builds.map(\.platform).joined(separator: ",")] })
+        }
+    }
+}
+
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings",
+        abstract: "Organisation release settings, as an admin sees them.",
+        subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an organisation's settings; a customer admin's first read migrates legacy settings (CAD-10).",
+            discussion: """
+                Example:
+                  rolloutctl settings show --org lamna --as customer
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The organisation.") var org: String
+        @Option(name: .customLong("as"), help: "Who reads: partner or customer (admin).") var actor: Actor = .partner
+        @OptionGroup var time: RequestTime
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let (_, store) = try options.openStore()
+            let settings: OrganisationSettings
+            do {
+                settings = try store.settings(organisation: org, reader: actor, at: time.instant)
+            } catch let error as StoreError {
+                printError(error.message)
+                throw ExitCode.failure
+            }
+            if json { return try printJSON(settings) }
+            print("organisation \(settings.organisation)")
+            print("  org-level schedule: " + (settings.cadence.map { "\($0), \(settings.deferWeeks ?? 0) week(s), set by \(settings.scheduleOrigin ?? "-") at \(settings.scheduleSetAt.map(Instant.format) ?? "-")" } ?? "none"))
+            print("  customer override (org-level): " + (settings.allowCustomerOverride.map { $0 ? "allowed" : "not allowed" } ?? "inherited from the partner"))
+            if let months = settings.legacyDeferMonths {
+                print("  legacy deferral: \(months) month(s)" + (settings.legacyMigratedAt.map { ", migrated \(Instant.format($0))" } ?? ", not migrated"))
+            }
+            if settings.migratedNow { print("  migrated now: the legacy setting was rewritten as a cadence (CAD-10)") }
+            if let problem = settings.legacyProblem { print("  warning: \(problem)") }
+            print("  effective: \(settings.effective.schedule)")
+            for reason in settings.effective.reasons { print("    \(reason)") }
+        }
+    }
+}
+
+struct EndpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "endpoint",
+        abstract: "What endpoints report.",
+        subcommands: [Report.self])
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the version an endpoint reports it runs.",
+            discussion: """
+                Example:
+                  rolloutctl endpoint report --id contoso-e1 --version 45.11.0 --at 2026-11-12T10:00:00Z
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The endpoint.") var id: String
+        @Option(help: "The installed version.") var version: String
+        @OptionGroup var time: RequestTime
+
+        func run() throws {
+            guard let parsed = Version(version) else {
+                printError("'\(version)' is not a version; expected dotted numbers such as 45.2.0")
+                throw ExitCode.validationFailure
+            }
+            let (_, store) = try options.openStore()
+            do {
+                try store.reportInstalledVersion(endpoint: id, version: parsed, at: time.instant)
+                print("endpoint \(id): runs \(parsed); its target follows at the next wake")
+            } catch let error as StoreError {
+                printError(error.message)
+                throw ExitCode.failure
+            }
+        }
+    }
+}
