@@ -12,15 +12,35 @@ public final class Store: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating if needed) and migrates the database at `path`.
-    public init(path: String, busyTimeout: TimeInterval = 5) throws(StoreError) {
+    /// Opens (creating if needed) and migrates the database at `path`. Read-only, it neither
+    /// creates nor migrates nor checkpoints: the file stays byte-for-byte as it was (forecast,
+    /// status), and a database of another schema version is refused.
+    public init(path: String, busyTimeout: TimeInterval = 5, readOnly: Bool = false) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
+        configuration.readonly = readOnly
         configuration.prepareDatabase { db in
             // A committed wake must survive power loss: it carries notifications (NOT-1).
             try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        if readOnly {
+            do {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw StoreError(code: .cannotOpen, message: "no database at \(path)")
+                }
+                pool = try DatabasePool(path: path, configuration: configuration)
+                let applied = try pool.read { db in try Migrations.migrator.appliedIdentifiers(db).count }
+                guard applied == Migrations.latestVersion else {
+                    throw StoreError(code: .cannotOpen, message: "the database at \(path) has schema \(applied), this build needs \(Migrations.latestVersion); run the daemon or any writing command once to migrate it")
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError(code: .cannotOpen, message: "cannot open the database at \(path) read-only: \(error)")
+            }
+            return
         }
         do {
             let directory = (path as NSString).deletingLastPathComponent

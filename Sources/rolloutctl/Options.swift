@@ -19,12 +19,14 @@ struct ConfigOptions: ParsableArguments {
         }
     }
 
-    /// The configured store, created and migrated if new.
-    func openStore() throws -> (RolloutDaemon.Configuration, Store) {
+    /// The configured store, created and migrated if new; read-only commands leave the file
+    /// byte-for-byte as it was.
+    func openStore(readOnly: Bool = false) throws -> (RolloutDaemon.Configuration, Store) {
         let configuration = try load()
         let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
         do {
-            return (configuration, try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000))
+            return (configuration, try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000,
+                                             readOnly: readOnly))
         } catch {
             printError("\(error)")
             throw ExitCode.failure

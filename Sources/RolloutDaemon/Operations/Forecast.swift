@@ -1,0 +1,77 @@
+import Foundation
+import RolloutCore
+import RolloutStore
+import Synchronization
+
+/// `rolloutctl forecast`: the real engine run forward on a private copy of the database, so
+/// the store is left exactly as it was, and what every upcoming wake would do.
+public struct Forecast: Codable, Sendable {
+    public struct Wake: Codable, Sendable {
+        public let at: Date
+        public let reasons: [WakeReason]
+        /// Fleet-wide counts by decision kind (the wake summary).
+        public let summary: [String: Int]
+        /// Decisions and notifications for the partner or organisation asked about (all when unfiltered).
+        public let decisions: [String: Int]
+        public let notifications: [String: Int]
+        public let late: Bool
+    }
+
+    /// Endpoints upgrading on one local day of the calendar zone.
+    public struct Day: Codable, Sendable {
+        public let date: String
+        /// Endpoints given a newer target version (CAD-2).
+        public let retargeted: Int
+        /// Endpoints whose generation upgrade starts installing (UPG-6).
+        public let installing: Int
+    }
+
+    public let from: Date
+    public let through: Date
+    public let wakes: [Wake]
+    public let days: [Day]
+
+    /// Runs the loop from the store's cursor (the virtual daemon resumes at `now`, so overdue
+    /// wakes come first, marked late) through `now + days` on a copy made with SQLite's online
+    /// backup. `progress` is told each wake's instant.
+    public static func run(store: Store, rules: [any WakeRule], settings: LoopSettings, now: Date, days: Int,
+                           partner: String?, organisation: String?,
+                           progress: @escaping @Sendable (Date) -> Void = { _ in }) async throws -> Forecast {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolloutd-forecast-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let copyPath = directory.appendingPathComponent("forecast.sqlite").path
+        try store.backup(to: copyPath)
+        let copy = try Store(path: copyPath)
+        let cursor = try copy.startClock(at: now)
+        let through = settings.rules.calendar.adding(days: days, to: now)
+        let summaries = Mutex<[WakeSummary]>([])
+        let loop = WakeLoop(store: copy, rules: rules, clock: VirtualClock(startingAt: max(now, cursor)), settings: { settings }) { event in
+            if case .wake(let summary) = event {
+                summaries.withLock { $0.append(summary) }
+                progress(summary.at)
+            }
+        }
+        try await loop.run(until: through)
+        let activity = Dictionary(uniqueKeysWithValues: try copy.activity(after: cursor, through: through, partner: partner,
+                                                                          organisation: organisation).map { ($0.at, $0) })
+        let wakes = summaries.withLock { $0 }.map { summary in
+            Wake(at: summary.at, reasons: summary.reasons, summary: summary.decisions,
+                 decisions: activity[summary.at]?.decisions ?? [:], notifications: activity[summary.at]?.notifications ?? [:],
+                 late: summary.late)
+        }
+        return Forecast(from: cursor, through: through, wakes: wakes, days: Self.days(wakes, calendar: settings.rules.calendar))
+    }
+
+    private static func days(_ wakes: [Wake], calendar: BusinessCalendar) -> [Day] {
+        var byDay: [LocalDate: (Int, Int)] = [:]
+        for wake in wakes {
+            let day = calendar.localDate(of: wake.at)
+            for (what, count) in wake.decisions {
+                if what.hasPrefix("CAD-2 → ") { byDay[day, default: (0, 0)].0 += count }
+                if what == "UPG-6 → installing" { byDay[day, default: (0, 0)].1 += count }
+            }
+        }
+        return byDay.keys.sorted().map { Day(date: $0.description, retargeted: byDay[$0]!.0, installing: byDay[$0]!.1) }
+    }
+}

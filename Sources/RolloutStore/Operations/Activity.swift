@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// Decisions and notifications per wake, optionally narrowed to a partner or an organisation:
+/// what `rolloutctl forecast` shows of each upcoming wake.
+public struct WakeActivity: Codable, Equatable, Sendable {
+    public let at: Date
+    /// Decisions by SPEC rule and outcome (`CAD-2 → 45.11.0`, `UPG-6 → installing`), with counts.
+    public let decisions: [String: Int]
+    /// Notifications by kind, with counts.
+    public let notifications: [String: Int]
+}
+
+extension Store {
+    /// Activity of the wakes in (from, through], filtered on partner or organisation.
+    public func activity(after from: Date, through: Date, partner: String?, organisation: String?) throws -> [WakeActivity] {
+        try read { db in
+            let arguments: StatementArguments = [Instant.seconds(from), Instant.seconds(through), partner, organisation]
+            var byWake: [Int64: ([String: Int], [String: Int])] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT d.wake_at, d.rule || ' → ' || coalesce(d.after, '-') AS what, count(*) AS n
+                FROM decision d
+                WHERE d.wake_at > ?1 AND d.wake_at <= ?2
+                  AND (?3 IS NULL OR d.partner_id = ?3 OR EXISTS (SELECT 1 FROM organisation_partner op
+                        WHERE op.organisation_id = d.organisation_id AND op.partner_id = ?3))
+                  AND (?4 IS NULL OR d.organisation_id = ?4)
+                GROUP BY d.wake_at, what
+                """, arguments: arguments) {
+                byWake[row[0], default: ([:], [:])].0[row[1]] = row[2]
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT n.due_at, n.kind, count(*) FROM notification n
+                WHERE n.due_at > ?1 AND n.due_at <= ?2 AND (?3 IS NULL OR n.partner_id = ?3) AND (?4 IS NULL OR n.organisation_id = ?4)
+                GROUP BY n.due_at, n.kind
+                """, arguments: arguments) {
+                byWake[row[0], default: ([:], [:])].1[row[1]] = row[2]
+            }
+            return byWake.keys.sorted().map { at in
+                WakeActivity(at: Instant.date(at), decisions: byWake[at]!.0, notifications: byWake[at]!.1)
+            }
+        }
+    }
+}

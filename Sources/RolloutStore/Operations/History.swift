@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// One line of a subject's audit trail (`rolloutctl history`): a decision or a notification.
+public struct HistoryEntry: Codable, Equatable, Sendable {
+    /// `decision` or `notification`.
+    public let type: String
+    /// The wake instant of a decision, the due instant of a notification.
+    public let at: Date
+    /// The SPEC rule that decided (`CAD-8`, `UPG-6`, …), or the notification kind.
+    public let rule: String
+    public let subject: String
+    public let before: String?
+    public let after: String?
+    /// For notifications: audience, language, late flag and idempotency key.
+    public let audience: String?
+    public let locale: String?
+    public let late: Bool?
+    public let key: String?
+    public let text: String?
+}
+
+/// Whose history to show.
+public enum HistorySubject: Sendable {
+    case organisation(String), endpoint(String), partner(String)
+}
+
+extension Store {
+    /// Every decision and notification about a subject, oldest first (indexes decision_by_*,
+    /// notification_by_*). `limit` keeps the newest entries.
+    public func history(of subject: HistorySubject, limit: Int) throws -> [HistoryEntry] {
+        try read { db in
+            let (decisionFilter, notificationFilter, id): (String, String, String) = switch subject {
+            case .organisation(let id):
+                ("(organisation_id = ?1 OR (subject_kind = 'organisation' AND subject_id = ?1))", "organisation_id = ?1", id)
+            case .endpoint(let id): ("subject_kind = 'endpoint' AND subject_id = ?1", "endpoint_id = ?1", id)
+            case .partner(let id): ("partner_id = ?1 OR (subject_kind = 'partner' AND subject_id = ?1)", "partner_id = ?1", id)
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM (
+                    SELECT 'decision' AS type, wake_at AS at, rule, subject_kind || ':' || subject_id AS subject, before, after,
+                           NULL AS audience, NULL AS locale, NULL AS late, NULL AS key, NULL AS text, id AS seq
+                    FROM decision WHERE \(decisionFilter)
+                    UNION ALL
+                    SELECT 'notification', due_at, kind, coalesce('endpoint:' || endpoint_id, 'organisation:' || organisation_id,
+                           'partner:' || partner_id), NULL, NULL, audience, locale, late, idempotency_key, subject || ' — ' || body, id
+                    FROM notification WHERE \(notificationFilter)
+                ) ORDER BY at DESC, type, seq DESC LIMIT ?2
+                """, arguments: [id, limit])
+            return rows.reversed().map { row in
+                HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],
+                             before: row["before"], after: row["after"], audience: row["audience"], locale: row["locale"],
+                             late: row["late"], key: row["key"], text: row["text"])
+            }
+        }
+    }
+}

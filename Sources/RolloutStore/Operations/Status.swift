@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// What `rolloutctl status` reports: where the daemon is in its schedule and what is pending.
+public struct StatusReport: Codable, Sendable {
+    public struct LastWake: Codable, Sendable {
+        public let at: Date
+        public let reasons: String
+        public let processedAt: Date
+        public let late: Bool
+        public let summary: WakeSummary
+
+        enum CodingKeys: String, CodingKey {
+            case at, reasons, late, summary
+            case processedAt = "processed_at"
+        }
+    }
+
+    public struct NextWake: Codable, Sendable {
+        public let at: Date
+        public let reasons: [WakeReason]
+    }
+
+    public struct PendingChange: Codable, Sendable {
+        public let id: Int64
+        public let subject: String
+        public let change: String
+        public let requestedAt: Date
+        public let applyBy: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id, subject, change
+            case requestedAt = "requested_at"
+            case applyBy = "apply_by"
+        }
+    }
+
+    public struct Health: Codable, Sendable {
+        public let database: String
+        public let schemaVersion: Int
+        public let latestSchemaVersion: Int
+        public let sizeBytes: Int64
+        public let walBytes: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case database
+            case schemaVersion = "schema_version"
+            case latestSchemaVersion = "latest_schema_version"
+            case sizeBytes = "size_bytes"
+            case walBytes = "wal_bytes"
+        }
+    }
+
+    public let now: Date
+    public let processedThrough: Date?
+    public let lastWake: LastWake?
+    public let nextWake: NextWake?
+    /// Seconds the next wake is overdue (0 when on time): the daemon is behind its schedule.
+    public let lagSeconds: Int64
+    public let behind: Bool
+    public let pending: PendingCounts
+    public let pendingChanges: [PendingChange]
+    public let health: Health
+
+    enum CodingKeys: String, CodingKey {
+        case now, behind, pending, health
+        case processedThrough = "processed_through"
+        case lastWake = "last_wake"
+        case nextWake = "next_wake"
+        case lagSeconds = "lag_seconds"
+        case pendingChanges = "pending_changes"
+    }
+}
+
+extension Store {
+    /// A snapshot for operators and monitoring. `behind` is true when a wake is overdue by more
+    /// than `tolerance` — the daemon is down, stuck or catching up.
+    public func status(now: Date, rules: [any WakeRule], context: RuleContext, tolerance: TimeInterval) throws -> StatusReport {
+        let next = try nextWake(rules: rules, context: context)
+        let lag = next.map { max(0, Int64(now.timeIntervalSince($0.at))) } ?? 0
+        return try read { db in
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let text = try decoder.singleValueContainer().decode(String.self)
+                return Instant.parse(text) ?? Date(timeIntervalSince1970: 0)
+            }
+            let last = try Row.fetchOne(db, sql: "SELECT at, reasons, processed_at, late, summary FROM wake ORDER BY at DESC LIMIT 1").map { row in
+                StatusReport.LastWake(at: Instant.date(row["at"]), reasons: row["reasons"], processedAt: Instant.date(row["processed_at"]),
+                                      late: row["late"], summary: try decoder.decode(WakeSummary.self, from: Data((row["summary"] as String).utf8)))
+            }
+            let changes = try Row.fetchAll(db, sql: """
+                SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override, requested_at, apply_by
+                FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL ORDER BY apply_by, id
+                """).compactMap { row -> StatusReport.PendingChange? in
+                guard let request = ScheduleChanges.request(row) else { return nil }
+                let subject = switch request.subject {
+                case .organisation(let id): "organisation:\(id)"
+                case .partner(let id): "partner:\(id)"
+                }
+                return StatusReport.PendingChange(id: row["id"], subject: subject, change: request.edit.summary,
+                                                  requestedAt: request.requestedAt, applyBy: request.applyBy)
+            }
+            let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64) ?? 0
+            return StatusReport(
+                now: now, processedThrough: try Self.processedThrough(db), lastWake: last,
+                nextWake: next.map { StatusReport.NextWake(at: $0.at, reasons: $0.reasons) },
+                lagSeconds: lag, behind: TimeInterval(lag) > tolerance,
+                pending: PendingCounts(
+                    changes: changes.count,
+                    openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
+                    scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0),
+                pendingChanges: changes,
+                health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal ?? 0))
+        }
+    }
+}
