@@ -2,41 +2,83 @@ import Foundation
 import GRDB
 import RolloutCore
 
-/// The notification outbox consoles and agents read (NOT-1…3). Rows are written inside the
-/// wake's transaction (NOT-2) with `INSERT OR IGNORE` on the unique idempotency key, so the same
-/// (kind, subject, occurrence) is never emitted twice, whatever replays or restarts (NOT-1).
-/// A notification due while the daemon was down is written on catch-up with `late = 1` and its
-/// original due instant (NOT-3).
+/// The notification outbox consoles and agents read (NOT-1…3).
+///
+/// Rows are written inside the wake's transaction (NOT-2) with `INSERT OR IGNORE` on the unique
+/// idempotency key, so the same (kind, subject, occurrence) is never emitted twice, whatever
+/// replays, restarts or second loops (NOT-1). A notification due while the daemon was down is
+/// written on catch-up with `late = 1` and its original due instant (NOT-3). Text comes from the
+/// core's templates, in the partner's language, filled in Swift for one notification or by
+/// nested SQL `replace()` for a fleet.
 enum Outbox {
-    struct Message {
-        var kind: String
-        var audience: String
+    /// One notification, filled in Swift.
+    struct Notice {
+        var kind: NotificationKind
+        var audience: NotificationAudience
         var partner: String?
         var organisation: String?
-        var user: String?
-        var endpoint: String?
+        var user: String? = nil
+        var endpoint: String? = nil
         var language: Language
+        var values: [NotificationPlaceholder: String]
+        /// The key's subject (`organisation:o-1`) and occurrence (`1773072000`, `order:12`).
         var subject: String
-        var body: String
+        var occurrence: String
+        var dueAt: Date
     }
 
-    /// Writes one notification; returns 1 if it was new, 0 if its key was already emitted.
-    static func emit(_ db: Database, _ message: Message, subjectKey: String, occurrence: String,
-                     dueAt: Date, late: Bool) throws -> Int {
+    /// Writes one notification; returns 1 if it is new, 0 if its key was emitted before.
+    @discardableResult
+    static func emit(_ db: Database, _ notice: Notice, late: Bool) throws -> Int {
+        let text = NotificationTemplates.render(notice.kind, notice.language,
+                                                values: Dictionary(uniqueKeysWithValues: notice.values.map { ($0.key.rawValue, $0.value) }))
+        let key = IdempotencyKey(kind: notice.kind, subject: notice.subject, occurrence: notice.occurrence)
         try db.execute(sql: """
             INSERT OR IGNORE INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id,
                                                 locale, due_at, emitted_at, late, subject, body)
             VALUES (?,?,?,?,?,?,?,?,?,CAST(strftime('%s','now') AS INTEGER),?,?,?)
             """, arguments: [
-                key(message.kind, subjectKey, occurrence), message.kind, message.audience, message.partner, message.organisation,
-                message.user, message.endpoint, message.language.rawValue, Instant.seconds(dueAt), late, message.subject, message.body,
+                key.canonical, notice.kind.rawValue, notice.audience.rawValue, notice.partner, notice.organisation,
+                notice.user, notice.endpoint, notice.language.rawValue, Instant.seconds(notice.dueAt), late, text.subject, text.body,
             ])
         return db.changesCount
     }
 
-    /// NOT-1: kind, subject and occurrence, `|`-separated.
-    static func key(_ kind: String, _ subject: String, _ occurrence: String) -> String {
-        "\(kind)|\(subject)|\(occurrence)"
+    /// Writes one notification of `kind` per row of `source`, in one statement. `source` is a
+    /// SELECT with the columns `subject`, `occurrence`, `partner_id`, `organisation_id`,
+    /// `user_id`, `endpoint_id`, `locale`, `due_at`, and one column per placeholder of the kind,
+    /// named after it. Returns how many were new.
+    static func emitAll(_ db: Database, kind: NotificationKind, audience: NotificationAudience, source: String,
+                        arguments: StatementArguments = [], late: Bool) throws -> Int {
+        var textArguments: [DatabaseValueConvertible?] = []
+        func fill(_ part: KeyPath<NotificationTemplate, String>) -> String {
+            var cases = ""
+            for language in Language.allCases {
+                var expression = "?"
+                textArguments.append(NotificationTemplates.template(kind, language)[keyPath: part])
+                for placeholder in kind.placeholders {
+                    expression = "replace(\(expression), '\(placeholder.token)', coalesce(src.\"\(placeholder.rawValue)\", ''))"
+                }
+                cases += " WHEN '\(language.rawValue)' THEN \(expression)"
+            }
+            return "CASE src.locale\(cases) END"
+        }
+        let subjectSQL = fill(\.subject)
+        let bodySQL = fill(\.body)
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id,
+                                                locale, due_at, emitted_at, late, subject, body)
+            SELECT '\(kind.rawValue)|' || \(escaped("src.subject")) || '|' || \(escaped("src.occurrence")),
+                   '\(kind.rawValue)', '\(audience.rawValue)', src.partner_id, src.organisation_id, src.user_id, src.endpoint_id,
+                   src.locale, src.due_at, CAST(strftime('%s','now') AS INTEGER), ?, \(subjectSQL), \(bodySQL)
+            FROM (\(source)) AS src
+            """, arguments: StatementArguments([late as DatabaseValueConvertible?] + textArguments) + arguments)
+        return db.changesCount
+    }
+
+    /// IdempotencyKey's escaping (`\` → `\\`, `|` → `\|`), in SQL.
+    private static func escaped(_ column: String) -> String {
+        "replace(replace(CAST(\(column) AS TEXT), '\\', '\\\\'), '|', '\\|')"
     }
 
     /// The language of a partner's notifications (NOT-2).
@@ -46,68 +88,13 @@ enum Outbox {
             .flatMap(Language.init(rawValue:)) ?? .en
     }
 
-    /// CAD-8: the organisation's admins (and each managing partner's), or a partner's admins
-    /// for a partner-level change, are told the change was applied.
-    static func scheduleChangeApplied(_ db: Database, change: ScheduleChangeRequest, partner: String?, wake: Wake, late: Bool) throws -> Int {
-        var count = 0
-        let occurrence = "change:\(change.id)"
-        switch change.subject {
-        case .organisation(let organisation):
-            let language = try language(db, partner: partner)
-            count += try emit(db, Message(kind: "schedule_change_applied", audience: "customer_admins", partner: partner,
-                                          organisation: organisation, language: language,
-                                          subject: Texts.changeAppliedSubject(language),
-                                          body: Texts.changeAppliedBody(language, subject: organisation, change: change.edit.summary)),
-                              subjectKey: "organisation:\(organisation)", occurrence: occurrence, dueAt: change.applyBy, late: late)
-            for manager in try String.fetchAll(db, sql: "SELECT partner_id FROM organisation_partner WHERE organisation_id = ? ORDER BY partner_id",
-                                               arguments: [organisation]) {
-                let partnerLanguage = try Self.language(db, partner: manager)
-                count += try emit(db, Message(kind: "schedule_change_applied", audience: "partner_admins", partner: manager,
-                                              organisation: organisation, language: partnerLanguage,
-                                              subject: Texts.changeAppliedSubject(partnerLanguage),
-                                              body: Texts.changeAppliedBody(partnerLanguage, subject: organisation, change: change.edit.summary)),
-                                  subjectKey: "organisation:\(organisation):partner:\(manager)", occurrence: occurrence,
-                                  dueAt: change.applyBy, late: late)
-            }
-        case .partner(let id):
-            let language = try language(db, partner: id)
-            count += try emit(db, Message(kind: "schedule_change_applied", audience: "partner_admins", partner: id, language: language,
-                                          subject: Texts.changeAppliedSubject(language),
-                                          body: Texts.changeAppliedBody(language, subject: id, change: change.edit.summary)),
-                              subjectKey: "partner:\(id)", occurrence: occurrence, dueAt: change.applyBy, late: late)
-        }
-        return count
-    }
+    /// The language of an organisation's notifications: its first managing partner's.
+    static let organisationLocaleSQL = """
+        coalesce((SELECT p.locale FROM organisation_partner op JOIN partner p ON p.id = op.partner_id
+                  WHERE op.organisation_id = %@ ORDER BY op.partner_id LIMIT 1), 'en')
+        """
 
-    /// CAD-2: "update available" for the user of every endpoint retargeted above what it runs at
-    /// this wake — one statement for the whole fleet, from `temp.retarget`.
-    static func updateAvailable(_ db: Database, wake: Wake, late: Bool) throws -> Int {
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id,
-                                                locale, due_at, emitted_at, late, subject, body)
-            SELECT 'update_available|endpoint:' || r.endpoint_id || '|version:' || r.new_version,
-                   'update_available', 'end_user', p.id, r.organisation_id, r.user_id, r.endpoint_id, coalesce(p.locale, 'en'), ?,
-                   CAST(strftime('%s','now') AS INTEGER), ?,
-                   CASE coalesce(p.locale, 'en') WHEN 'fr' THEN 'Mise à jour disponible' ELSE 'Update available' END,
-                   CASE coalesce(p.locale, 'en')
-                       WHEN 'fr' THEN 'La version ' || r.new_version || ' est disponible pour ' || r.endpoint_id || '.'
-                       ELSE 'Version ' || r.new_version || ' is available for ' || r.endpoint_id || '.' END
-            FROM temp.retarget r
-            LEFT JOIN partner p ON p.id = (SELECT min(partner_id) FROM organisation_partner WHERE organisation_id = r.organisation_id)
-            WHERE r.user_id IS NOT NULL AND r.new_key > r.installed_key
-            """, arguments: [Instant.seconds(wake.at), late])
-        return db.changesCount
-    }
-}
-
-/// Texts of the release-management notifications, in the partner's language (NOT-2).
-enum Texts {
-    static func changeAppliedSubject(_ language: Language) -> String {
-        language == .fr ? "Modification du calendrier de versions appliquée" : "Release schedule change applied"
-    }
-
-    static func changeAppliedBody(_ language: Language, subject: String, change: String) -> String {
-        language == .fr ? "La modification demandée pour \(subject) est appliquée : \(change)."
-            : "The change requested for \(subject) is now applied: \(change)."
+    static func organisationLocale(_ column: String) -> String {
+        organisationLocaleSQL.replacingOccurrences(of: "%@", with: column)
     }
 }
