@@ -134,8 +134,72 @@ struct SettingsCommand: ParsableCommand {
 struct EndpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoint",
-        abstract: "What endpoints report.",
-        subcommands: [Report.self])
+        abstract: "What endpoints, their users and their partner report (CAD-2, UPG-6).",
+        subcommands: [Report.self, Defer.self, UpgradeNow.self, ReportInstalled.self, ReportRestart.self, ReportFailure.self, Trigger.self])
+
+    /// One end-user or device event through the core's lifecycle (UPG-6).
+    struct Event: ParsableArguments {
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The endpoint.") var id: String
+        @OptionGroup var time: RequestTime
+
+        func apply(_ event: EndpointUpgradeEvent) throws {
+            let (configuration, store) = try options.openStore()
+            let state = try refusable {
+                try store.endpointEvent(event, endpoint: id, at: time.instant, context: LoopSettings(configuration).rules)
+            }
+            print("endpoint \(id): \(state.rawValue)")
+        }
+    }
+
+    struct Defer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "defer", abstract: "The end user postpones the upgrade (until the deadline D at most).",
+            discussion: "Example:\n  rolloutctl endpoint defer --id contoso-e1 --at 2027-02-08T17:00:00Z")
+        @OptionGroup var event: Event
+        func run() throws { try event.apply(.userDeferred) }
+    }
+
+    struct UpgradeNow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "upgrade-now", abstract: "The end user chooses to install the upgrade now.",
+            discussion: "Example:\n  rolloutctl endpoint upgrade-now --id contoso-e1")
+        @OptionGroup var event: Event
+        func run() throws { try event.apply(.userUpgradeNow) }
+    }
+
+    struct ReportInstalled: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report-installed", abstract: "The device installed the new agent and needs a restart.",
+            discussion: "Example:\n  rolloutctl endpoint report-installed --id contoso-e1")
+        @OptionGroup var event: Event
+        func run() throws { try event.apply(.installCompleted) }
+    }
+
+    struct ReportRestart: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report-restart", abstract: "The device restarted on the new agent: upgraded (the end user is told).",
+            discussion: "Example:\n  rolloutctl endpoint report-restart --id contoso-e1")
+        @OptionGroup var event: Event
+        func run() throws { try event.apply(.restartReported) }
+    }
+
+    struct ReportFailure: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report-failure", abstract: "The device reports the upgrade failed (the partner is told).",
+            discussion: "Example:\n  rolloutctl endpoint report-failure --id contoso-e1 --reason \"disk full\"")
+        @OptionGroup var event: Event
+        @Option(help: "What failed.") var reason: String
+        func run() throws { try event.apply(.failureReported(reason: reason)) }
+    }
+
+    struct Trigger: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trigger", abstract: "The partner triggers an endpoint's upgrade (policy manual, or a retry after failure).",
+            discussion: "Example:\n  rolloutctl endpoint trigger --id wingtip-e1")
+        @OptionGroup var event: Event
+        func run() throws { try event.apply(.triggered) }
+    }
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(

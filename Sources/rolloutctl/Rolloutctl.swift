@@ -18,6 +18,8 @@ struct Rolloutctl: AsyncParsableCommand {
             ApplyCommand.self, GetCommand.self, RunCommand.self, CalendarCommand.self,
             ScheduleCommand.self, OverrideCommand.self, UserCommand.self, ExplainCommand.self, ReleasesCommand.self,
             SettingsCommand.self, EndpointCommand.self,
+            ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
+            NotificationsCommand.self,
             StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
             DatabaseCommand.self, ConfigCommand.self,
         ])

@@ -46,55 +46,84 @@ private struct DocumentParser {
         for key in root.keys.sorted() where !kinds.contains(key) {
             problem("$.\(key)", "unknown key; expected one of \(kinds.joined(separator: ", "))")
         }
-        for (object, path) in objects(root, "partners") { partner(object, at: path).map { document.partners.append($0) } }
-        for (object, path) in objects(root, "organisations") { organisation(object, at: path).map { document.organisations.append($0) } }
-        for (object, path) in objects(root, "users") { user(object, at: path).map { document.users.append($0) } }
-        for (object, path) in objects(root, "endpoints") { endpoint(object, at: path).map { document.endpoints.append($0) } }
-        for (object, path) in objects(root, "releases") { release(object, at: path).map { document.releases.append($0) } }
-        duplicates(document.partners.map(\.id), kind: "partners")
-        duplicates(document.organisations.map(\.id), kind: "organisations")
-        duplicates(document.users.map(\.id), kind: "users")
-        duplicates(document.endpoints.map(\.id), kind: "endpoints")
-        duplicates(document.releases.map(\.version.sortKey), kind: "releases", shown: document.releases.map(\.version.description))
+        let partners = objects(root, "partners"), organisations = objects(root, "organisations")
+        let users = objects(root, "users"), endpoints = objects(root, "endpoints"), releases = objects(root, "releases")
+        for (object, path) in partners { partner(object, at: path).map { document.partners.append($0) } }
+        for (object, path) in organisations { organisation(object, at: path).map { document.organisations.append($0) } }
+        for (object, path) in users { user(object, at: path).map { document.users.append($0) } }
+        for (object, path) in endpoints { endpoint(object, at: path).map { document.endpoints.append($0) } }
+        for (object, path) in releases { release(object, at: path).map { document.releases.append($0) } }
+        // Duplicates and references are checked on the raw elements, by their own JSON paths,
+        // so an element with a bad field still has its references and id checked.
+        duplicates(idClaims(partners))
+        duplicates(idClaims(organisations))
+        duplicates(idClaims(users))
+        duplicates(idClaims(endpoints))
+        duplicates(releases.compactMap { element in
+            (element.0["version"] as? String).flatMap(Version.init).map { ($0.sortKey, $0.description, element.1) }
+        })
+        raw = RawElements(partners: partners, organisations: organisations, users: users, endpoints: endpoints)
         return document
     }
 
-    mutating func duplicates(_ ids: [String], kind: String, shown: [String]? = nil) {
-        var first: [String: Int] = [:]
-        for (index, id) in ids.enumerated() {
-            if let earlier = first[id] {
-                problem("$.\(kind)[\(index)]", "duplicate id '\((shown ?? ids)[index])' (first at $.\(kind)[\(earlier)])")
+    /// The elements as written, kept for the reference checks.
+    struct RawElements {
+        var partners: [([String: Any], String)] = []
+        var organisations: [([String: Any], String)] = []
+        var users: [([String: Any], String)] = []
+        var endpoints: [([String: Any], String)] = []
+    }
+
+    var raw = RawElements()
+
+    private func idClaims(_ elements: [([String: Any], String)]) -> [(String, String, String)] {
+        elements.compactMap { element in (element.0["id"] as? String).map { ($0, $0, element.1) } }
+    }
+
+    /// `claims` are (key, shown id, path) in document order.
+    mutating func duplicates(_ claims: [(String, String, String)]) {
+        var first: [String: String] = [:]
+        for (key, shown, path) in claims {
+            if let earlier = first[key] {
+                problem(path, "duplicate id '\(shown)' (first at \(earlier))")
             } else {
-                first[id] = index
+                first[key] = path
             }
         }
     }
 
     mutating func checkReferences(_ document: StateDocument, existing: KnownIDs) {
-        let partners = existing.partners.union(document.partners.map(\.id))
-        let organisations = existing.organisations.union(document.organisations.map(\.id))
+        func ids(_ elements: [([String: Any], String)]) -> [String] { elements.compactMap { $0.0["id"] as? String } }
+        let partners = existing.partners.union(ids(raw.partners))
+        let organisations = existing.organisations.union(ids(raw.organisations))
         var userOrganisation = existing.users
-        for user in document.users { userOrganisation[user.id] = user.organisation }
-        for (index, organisation) in document.organisations.enumerated() {
-            for (slot, partner) in organisation.partners.enumerated() where !partners.contains(partner) {
-                problem("$.organisations[\(index)].partners[\(slot)]", "unknown partner '\(partner)'")
-            }
+        for (object, _) in raw.users {
+            if let id = object["id"] as? String, let organisation = object["organisation"] as? String { userOrganisation[id] = organisation }
         }
-        for (index, user) in document.users.enumerated() where !organisations.contains(user.organisation) {
-            problem("$.users[\(index)].organisation", "unknown organisation '\(user.organisation)'")
-        }
-        for (index, endpoint) in document.endpoints.enumerated() {
-            if !organisations.contains(endpoint.organisation) {
-                problem("$.endpoints[\(index)].organisation", "unknown organisation '\(endpoint.organisation)'")
-            }
-            if let user = endpoint.user {
-                if let owner = userOrganisation[user] {
-                    if owner != endpoint.organisation {
-                        problem("$.endpoints[\(index)].user", "user '\(user)' belongs to organisation '\(owner)', not '\(endpoint.organisation)'")
-                    }
-                } else {
-                    problem("$.endpoints[\(index)].user", "unknown user '\(user)'")
+        for (object, path) in raw.organisations {
+            for (slot, partner) in ((object["partners"] as? [Any]) ?? []).enumerated() {
+                if let partner = partner as? String, !partners.contains(partner) {
+                    problem("\(path).partners[\(slot)]", "unknown partner '\(partner)'")
                 }
+            }
+        }
+        for (object, path) in raw.users {
+            if let organisation = object["organisation"] as? String, !organisations.contains(organisation) {
+                problem("\(path).organisation", "unknown organisation '\(organisation)'")
+            }
+        }
+        for (object, path) in raw.endpoints {
+            let organisation = object["organisation"] as? String
+            if let organisation, !organisations.contains(organisation) {
+                problem("\(path).organisation", "unknown organisation '\(organisation)'")
+            }
+            guard let user = object["user"] as? String else { continue }
+            if let owner = userOrganisation[user] {
+                if let organisation, owner != organisation {
+                    problem("\(path).user", "user '\(user)' belongs to organisation '\(owner)', not '\(organisation)'")
+                }
+            } else {
+                problem("\(path).user", "unknown user '\(user)'")
             }
         }
     }
@@ -135,11 +164,13 @@ private struct DocumentParser {
         let allowOverride = fields.bool("allow_customer_override")
         let legacy = fields.int("legacy_defer_months", in: Int.min...Int.max)
         let delay = fields.int("upgrade_delay_days", in: 0...365)
+        let features = fields.strings("policy_features") ?? []
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let name else { return nil }
         return .init(id: id, name: name, partners: partners, generation: generation, schedule: schedule?.0,
-                     scheduleOrigin: schedule?.1, allowCustomerOverride: allowOverride, legacyDeferMonths: legacy, upgradeDelayDays: delay)
+                     scheduleOrigin: schedule?.1, allowCustomerOverride: allowOverride, legacyDeferMonths: legacy, upgradeDelayDays: delay,
+                     policyFeatures: features)
     }
 
     mutating func user(_ object: [String: Any], at path: String) -> StateDocument.User? {

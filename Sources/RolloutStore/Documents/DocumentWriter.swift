@@ -46,15 +46,15 @@ extension StateDocument {
 
         let organisationStatement = try db.makeStatement(sql: """
             INSERT INTO organisation (id, name, generation, cadence, defer_weeks, schedule_origin, allow_customer_override,
-                                      legacy_defer_months, upgrade_delay_days, schedule_set_at)
-            VALUES (?,?,?,?,?,?,?,?,?,?)
+                                      legacy_defer_months, upgrade_delay_days, schedule_set_at, policy_features)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET name=excluded.name, generation=excluded.generation,
                 schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
                                        AND schedule_origin IS excluded.schedule_origin THEN schedule_set_at
                                        ELSE excluded.schedule_set_at END,
                 cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, schedule_origin=excluded.schedule_origin,
                 allow_customer_override=excluded.allow_customer_override, legacy_defer_months=excluded.legacy_defer_months,
-                upgrade_delay_days=excluded.upgrade_delay_days
+                upgrade_delay_days=excluded.upgrade_delay_days, policy_features=excluded.policy_features
             """)
         let clearPartners = try db.makeStatement(sql: "DELETE FROM organisation_partner WHERE organisation_id = ?")
         let addPartner = try db.makeStatement(sql: "INSERT INTO organisation_partner (organisation_id, partner_id) VALUES (?, ?)")
@@ -63,6 +63,7 @@ extension StateDocument {
                 o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
                 o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
                 o.legacyDeferMonths, o.upgradeDelayDays, o.schedule.map { _ in loadedAt },
+                String(decoding: try JSONEncoder().encode(Set(o.policyFeatures).sorted()), as: UTF8.self),
             ])
             try clearPartners.execute(arguments: [o.id])
             for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }

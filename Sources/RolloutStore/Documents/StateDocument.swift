@@ -15,7 +15,7 @@ public struct StateDocument: Sendable {
     public struct Organisation: Sendable {
         var id: String, name: String, partners: [String], generation: Generation
         var schedule: Schedule?, scheduleOrigin: Actor?, allowCustomerOverride: Bool?
-        var legacyDeferMonths: Int?, upgradeDelayDays: Int?
+        var legacyDeferMonths: Int?, upgradeDelayDays: Int?, policyFeatures: [String]
     }
     public struct User: Sendable {
         var id: String, organisation: String, name: String, automaticUpgrades: AutomaticUpgrades

@@ -75,9 +75,7 @@ public struct ReleaseManagementRule: WakeRule {
             INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
             SELECT ?, 'CAD-2', 'endpoint', endpoint_id, organisation_id, old_version, new_version FROM temp.retarget
             """, arguments: [Instant.seconds(wake.wake.at)])
-        let notified = try Outbox.updateAvailable(db, wake: wake.wake, calendar: wake.rules.calendar, late: wake.summary.late)
-        wake.summary.notifications += notified
-        if wake.summary.late { wake.summary.lateNotifications += notified }
+        wake.notified(try Outbox.updateAvailable(db, wake: wake.wake, calendar: wake.rules.calendar, late: wake.summary.late))
     }
 
     /// One notification to the organisation's admins (or, for a partner-level change, to the
@@ -99,9 +97,7 @@ public struct ReleaseManagementRule: WakeRule {
                               text: "\(kind) \(id): \(change.edit.summary), requested by the \(change.requestedBy.rawValue) at "
                                   + "\(Instant.format(change.requestedAt))\(superseded > 0 ? " (\(superseded) earlier request(s) superseded)" : "")"))
         let schedule: Schedule? = if case .setSchedule(let schedule) = change.edit { schedule } else { nil }
-        let count = try Outbox.scheduleChangeApplied(wake.db, change: change, schedule: schedule, calendar: wake.rules.calendar,
-                                                     wake: wake.wake, late: wake.summary.late)
-        wake.summary.notifications += count
-        if wake.summary.late { wake.summary.lateNotifications += count }
+        wake.notified(try Outbox.scheduleChangeApplied(wake.db, change: change, schedule: schedule, calendar: wake.rules.calendar,
+                                                       wake: wake.wake, late: wake.summary.late))
     }
 }

@@ -33,6 +33,8 @@ enum Migrations {
         upgrade_delay_days INTEGER CHECK (upgrade_delay_days BETWEEN 0 AND 365),
         end_user_deferral_days INTEGER CHECK (end_user_deferral_days BETWEEN 0 AND 30),
         billing_day INTEGER NOT NULL DEFAULT 1 CHECK (billing_day BETWEEN 1 AND 28),
+        -- When the final legacy declaration was notified; no monthly one after it (UPG-9).
+        final_declaration_at INTEGER,
         CHECK ((cadence IS NULL) = (defer_weeks IS NULL))
     ) STRICT;
 
@@ -51,6 +53,10 @@ enum Migrations {
         upgrade_delay_days INTEGER CHECK (upgrade_delay_days BETWEEN 0 AND 365),
         upgraded_at INTEGER,
         first_bill_due_at INTEGER,
+        -- Policy features in use, a JSON array of names; readiness checks them (UPG-3).
+        policy_features TEXT NOT NULL DEFAULT '[]',
+        -- The partner whose order upgraded it: its policy sets the endpoint delay (UPG-5, UPG-6).
+        upgrade_partner_id TEXT REFERENCES partner(id) ON DELETE SET NULL,
         -- The schedule CAD-3 resolves, kept current by every write that changes its inputs, so
         -- retargeting a fleet is one join instead of a resolution per organisation per wake.
         effective_cadence TEXT NOT NULL DEFAULT 'automatic' CHECK (effective_cadence IN ('automatic','latest','slow')),
@@ -93,15 +99,19 @@ enum Migrations {
         target_version_key TEXT,
         target_set_at INTEGER,
         upgrade_state TEXT CHECK (upgrade_state IN ('pending','notified','deferred','installing','restart_required','upgraded','failed')),
+        -- When a pending endpoint is triggered (UPG-5); NULL with policy manual until the partner triggers it.
         upgrade_at INTEGER,
+        triggered_at INTEGER,
         deferral_deadline INTEGER,
         next_reminder_at INTEGER,
-        upgrade_state_at INTEGER
+        upgrade_state_at INTEGER,
+        failure_reason TEXT
     ) STRICT;
     CREATE INDEX endpoint_by_organisation ON endpoint(organisation_id, platform);
     CREATE INDEX endpoint_by_user ON endpoint(user_id) WHERE user_id IS NOT NULL;
     CREATE INDEX endpoint_upgrade_due ON endpoint(upgrade_at) WHERE upgrade_at IS NOT NULL;
-    CREATE INDEX endpoint_deferral_due ON endpoint(deferral_deadline) WHERE deferral_deadline IS NOT NULL;
+    CREATE INDEX endpoint_by_upgrade_state ON endpoint(organisation_id, upgrade_state) WHERE upgrade_state IS NOT NULL;
+    CREATE INDEX endpoint_deferral_due ON endpoint(deferral_deadline) WHERE upgrade_state IN ('notified','deferred');
     CREATE INDEX endpoint_reminder_due ON endpoint(next_reminder_at) WHERE next_reminder_at IS NOT NULL;
 
     -- SPEC §1 Release and its builds (CAD-2, CAD-11).
@@ -156,6 +166,10 @@ enum Migrations {
         window_start_at INTEGER NOT NULL,
         auto_upgrade_at INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
+        -- When each instant was acted on by a wake; NULL while it is still a deadline.
+        announced_at INTEGER,
+        window_opened_at INTEGER,
+        auto_upgrade_done_at INTEGER,
         CHECK (announce_at <= window_start_at AND window_start_at <= auto_upgrade_at)
     ) STRICT;
 
@@ -180,8 +194,11 @@ enum Migrations {
         ordered_at INTEGER NOT NULL,
         answer_due_at INTEGER NOT NULL,
         answered_at INTEGER,
-        chased_at INTEGER
+        chased_at INTEGER,
+        -- When a wake made the decisions of the answer (UPG-5): an answer not yet applied is due at once.
+        applied_at INTEGER
     ) STRICT;
+    CREATE INDEX upgrade_order_unapplied ON upgrade_order(answered_at) WHERE answered_at IS NOT NULL AND applied_at IS NULL;
     CREATE UNIQUE INDEX upgrade_order_one_open ON upgrade_order(organisation_id) WHERE state = 'ordered';
     CREATE INDEX upgrade_order_answer_due ON upgrade_order(answer_due_at) WHERE state = 'ordered' AND chased_at IS NULL;
 

@@ -57,7 +57,7 @@ extension Store {
         let started = ContinuousClock.now
         return try write { db in
             guard let cursor = try Self.processedThrough(db), cursor < wake.at else { return .alreadyProcessed }
-            var wakeContext = WakeContext(db: db, wake: wake, rules: context, late: late)
+            var wakeContext = WakeContext(db: db, wake: wake, previous: cursor, rules: context, late: late)
             for rule in rules { try rule.process(&wakeContext) }
             var summary = wakeContext.summary
             let elapsed = ContinuousClock.now - started

@@ -32,12 +32,16 @@ public struct RuleContext: Sendable {
 public struct WakeContext {
     public let db: Database
     public let wake: Wake
+    /// The instant through which wakes were processed before this one: instants in
+    /// (previous, wake.at] fall due at this wake.
+    public let previous: Date
     public let rules: RuleContext
     public internal(set) var summary: WakeSummary
 
-    init(db: Database, wake: Wake, rules: RuleContext, late: Bool) {
+    init(db: Database, wake: Wake, previous: Date, rules: RuleContext, late: Bool) {
         self.db = db
         self.wake = wake
+        self.previous = previous
         self.rules = rules
         summary = WakeSummary(at: wake.at, reasons: wake.reasons, late: late)
     }
@@ -57,6 +61,12 @@ public struct WakeContext {
                 VALUES (?,?,?,?,?,?,?,?)
                 """,
             arguments: [Instant.seconds(wake.at), rule, subjectKind, subjectID, partner, organisation, before, after])
+    }
+
+    /// Counts notifications written by a rule, and the late ones among them (NOT-3).
+    public mutating func notified(_ n: Int) {
+        summary.notifications += n
+        if summary.late { summary.lateNotifications += n }
     }
 
     /// Adds an event that gets its own journal entry.

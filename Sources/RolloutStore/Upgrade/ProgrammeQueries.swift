@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import RolloutCore
+
+/// The stored readiness checklist of an organisation (UPG-3), as the daemon last evaluated it.
+public struct ReadinessReport: Codable, Sendable {
+    public struct Item: Codable, Sendable {
+        public let item: String
+        public let passed: Bool
+        public let reason: String
+    }
+
+    public let organisation: String
+    public let generation: String
+    /// Null until the window opens and a wake evaluates it.
+    public let ready: Bool?
+    public let evaluatedAt: Date?
+    public let items: [Item]
+
+    enum CodingKeys: String, CodingKey {
+        case organisation, generation, ready, items
+        case evaluatedAt = "evaluated_at"
+    }
+}
+
+/// Progress of a partner's programme (UPG-8).
+public struct ProgrammeProgress: Codable, Equatable, Sendable {
+    public let partner: String
+    /// Organisations by generation (`legacy`, `cloud`).
+    public let organisations: [String: Int]
+    /// Organisations by the state of their latest order (`none`, `ordered`, `processed`, `failed`).
+    public let orders: [String: Int]
+    /// Endpoints of upgraded organisations by lifecycle state (UPG-6).
+    public let endpoints: [String: Int]
+}
+
+/// One notification of the outbox, for `rolloutctl notifications`.
+public struct OutboxEntry: Codable, Equatable, Sendable {
+    public let id: Int64
+    public let key: String
+    public let kind: String
+    public let audience: String
+    public let partner: String?
+    public let organisation: String?
+    public let user: String?
+    public let endpoint: String?
+    public let locale: String
+    public let dueAt: Date
+    public let emittedAt: Date
+    public let late: Bool
+    public let subject: String
+    public let body: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, key, kind, audience, partner, organisation, user, endpoint, locale, late, subject, body
+        case dueAt = "due_at"
+        case emittedAt = "emitted_at"
+    }
+}
+
+extension Store {
+    public func readiness(partner: String, organisation: String?) throws -> [ReadinessReport] {
+        try read { db in
+            let organisations = try Row.fetchAll(db, sql: """
+                SELECT o.id, o.generation FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
+                WHERE op.partner_id = ? AND (? IS NULL OR o.id = ?) ORDER BY o.id
+                """, arguments: [partner, organisation, organisation])
+            if let organisation, organisations.isEmpty {
+                throw StoreError(code: .notFound, message: "no organisation '\(organisation)' managed by partner '\(partner)'")
+            }
+            return try organisations.map { row in
+                let id: String = row["id"]
+                let items = try Row.fetchAll(db, sql: "SELECT item, passed, reason, evaluated_at FROM readiness_item WHERE organisation_id = ? ORDER BY CASE item WHEN 'checked_in_recently' THEN 1 WHEN 'supported_platform' THEN 2 WHEN 'agent_version' THEN 3 ELSE 4 END",
+                                             arguments: [id])
+                return ReadinessReport(
+                    organisation: id, generation: row["generation"], ready: items.isEmpty ? nil : items.allSatisfy { $0["passed"] as Bool },
+                    evaluatedAt: items.compactMap { ($0["evaluated_at"] as Int64?).map(Instant.date) }.max(),
+                    items: items.map { .init(item: $0["item"], passed: $0["passed"], reason: $0["reason"]) })
+            }
+        }
+    }
+
+    /// UPG-8 per partner (all partners with a programme when nil), counted through indexes.
+    public func progress(partner: String?) throws -> [ProgrammeProgress] {
+        try read { db in
+            let partners = try String.fetchAll(db, sql: """
+                SELECT id FROM partner WHERE (?1 IS NULL AND id IN (SELECT partner_id FROM programme)) OR id = ?1 ORDER BY id
+                """, arguments: [partner])
+            if let partner, partners.isEmpty { throw StoreError(code: .notFound, message: "unknown partner '\(partner)'") }
+            return try partners.map { id in
+                func counts(_ sql: String) throws -> [String: Int] {
+                    try Row.fetchAll(db, sql: sql, arguments: [id]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
+                }
+                return ProgrammeProgress(
+                    partner: id,
+                    organisations: try counts("""
+                        SELECT o.generation, count(*) FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
+                        WHERE op.partner_id = ? GROUP BY o.generation
+                        """),
+                    orders: try counts("""
+                        SELECT coalesce((SELECT state FROM upgrade_order u WHERE u.organisation_id = op.organisation_id ORDER BY u.id DESC LIMIT 1), 'none'),
+                               count(*) FROM organisation_partner op WHERE op.partner_id = ? GROUP BY 1
+                        """),
+                    endpoints: try counts("""
+                        SELECT e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
+                        WHERE o.upgrade_partner_id = ? AND e.upgrade_state IS NOT NULL GROUP BY e.upgrade_state
+                        """))
+            }
+        }
+    }
+
+    public func notifications(partner: String?, organisation: String?, since: Date?, limit: Int) throws -> [OutboxEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM (SELECT * FROM notification WHERE (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2)
+                               AND (?3 IS NULL OR due_at >= ?3) ORDER BY due_at DESC, id DESC LIMIT ?4)
+                ORDER BY due_at, id
+                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { row in
+                OutboxEntry(id: row["id"], key: row["idempotency_key"], kind: row["kind"], audience: row["audience"], partner: row["partner_id"],
+                            organisation: row["organisation_id"], user: row["user_id"], endpoint: row["endpoint_id"], locale: row["locale"],
+                            dueAt: Instant.date(row["due_at"]), emittedAt: Instant.date(row["emitted_at"]), late: row["late"],
+                            subject: row["subject"], body: row["body"])
+            }
+        }
+    }
+}

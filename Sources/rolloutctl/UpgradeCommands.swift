@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import RolloutCore
+import RolloutDaemon
+import RolloutStore
+
+/// Runs a store request, turning a refusal or unknown id into its message and exit 1.
+func refusable<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        printError(error.message)
+        throw ExitCode.failure
+    }
+}
+
+struct ProgrammeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "programme",
+        abstract: "A partner's customer upgrade programme (UPG-1).",
+        subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a partner's programme: announcement, window start and automatic upgrade instants.",
+            discussion: """
+                Window start and automatic upgrade must be business-day boundaries (08:00 Pacific on a \
+                business day); an instant that is not one is refused and the next valid boundary named. \
+                A programme can be replaced until it is announced.
+
+                Example:
+                  rolloutctl programme create --partner northwind --announce 2026-12-01T16:00:00Z \\
+                      --window-start 2027-01-05T16:00:00Z --auto-upgrade 2027-03-02T16:00:00Z
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The partner.") var partner: String
+        @Option(help: ArgumentHelp("When the programme is announced (UPG-2).", valueName: "INSTANT")) var announce: InstantArgument
+        @Option(help: ArgumentHelp("When the upgrade window opens: a boundary (UPG-3).", valueName: "INSTANT")) var windowStart: InstantArgument
+        @Option(help: ArgumentHelp("When remaining ready organisations are ordered automatically: a boundary (UPG-7).", valueName: "INSTANT"))
+        var autoUpgrade: InstantArgument
+        @OptionGroup var time: RequestTime
+
+        func run() throws {
+            let (configuration, store) = try options.openStore()
+            let programme = try refusable {
+                try store.createProgramme(partner: partner, announceAt: announce.date, windowStartAt: windowStart.date,
+                                          autoUpgradeAt: autoUpgrade.date, at: time.instant, calendar: LoopSettings(configuration).rules.calendar)
+            }
+            print("programme of \(partner): announce \(Instant.format(programme.announceAt)), window \(Instant.format(programme.windowStartAt)), "
+                  + "automatic upgrade \(Instant.format(programme.autoUpgradeAt))")
+        }
+    }
+}
+
+struct ReadinessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "readiness",
+        abstract: "The readiness checklist of a partner's organisations, as the daemon last evaluated it (UPG-3).",
+        discussion: """
+            Examples:
+              rolloutctl readiness --partner northwind
+              rolloutctl readiness --partner northwind --org contoso --json
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The partner.") var partner: String
+    @Option(help: "Only this organisation.") var org: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (_, store) = try options.openStore(readOnly: true)
+        let reports = try refusable { try store.readiness(partner: partner, organisation: org) }
+        if json { return try printJSON(reports) }
+        for report in reports {
+            let verdict = report.generation == "cloud" ? "upgraded" : report.ready.map { $0 ? "READY" : "NOT READY" } ?? "not evaluated yet"
+            print("\(report.organisation): \(verdict)" + (report.evaluatedAt.map { " (evaluated \(Instant.format($0)))" } ?? ""))
+            for item in report.items { print("  [\(item.passed ? "pass" : "FAIL")] \(item.item): \(item.reason)") }
+        }
+    }
+}
+
+struct UpgradeNowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade-now",
+        abstract: "Order the upgrade of ready organisations, after the window opens (UPG-4).",
+        discussion: """
+            Readiness is evaluated at the request instant. Naming an organisation that is not ready, \
+            upgraded or already ordered refuses the whole request; --all-ready orders every ready one.
+
+            Examples:
+              rolloutctl upgrade-now --partner northwind --org contoso --org adatum
+              rolloutctl upgrade-now --partner northwind --all-ready --at 2027-01-06T17:00:00Z
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "The partner.") var partner: String
+    @Option(help: "An organisation to order (repeatable).") var org: [String] = []
+    @Flag(help: "Order every ready legacy organisation of the partner.") var allReady = false
+    @OptionGroup var time: RequestTime
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard org.isEmpty != !allReady else { throw ValidationError("give --org (one or more) or --all-ready") }
+    }
+
+    func run() throws {
+        let (configuration, store) = try options.openStore()
+        let receipts = try refusable {
+            try store.requestUpgrade(partner: partner, organisations: allReady ? nil : org, at: time.instant,
+                                     context: LoopSettings(configuration).rules)
+        }
+        if json { return try printJSON(receipts) }
+        if receipts.isEmpty { print("no ready organisation to order") }
+        for receipt in receipts {
+            print("order #\(receipt.order) for \(receipt.organisation) sent to the distributor; answer expected by \(Instant.format(receipt.answerDue))")
+        }
+    }
+}
+
+struct OrderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order",
+        abstract: "Distributor orders (UPG-4, UPG-5).",
+        subcommands: [Result.self])
+
+    enum Outcome: String, ExpressibleByArgument, CaseIterable {
+        case processed, failed
+    }
+
+    struct Result: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write back the distributor's answer to an organisation's open order.",
+            discussion: """
+                The daemon applies it at its next wake: on processed the organisation becomes cloud and \
+                its endpoints get their automatic-upgrade time; on failed the partner is told.
+
+                Examples:
+                  rolloutctl order result --org contoso processed --at 2027-01-07T10:00:00Z
+                  rolloutctl order result --org fabrikam failed --reason "licence count mismatch"
+                """)
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "processed or failed.") var outcome: Outcome
+        @Option(help: "Why it failed.") var reason: String?
+        @OptionGroup var time: RequestTime
+
+        func run() throws {
+            let (_, store) = try options.openStore()
+            let order = try refusable {
+                try store.recordOrderAnswer(organisation: org, processed: outcome == .processed, reason: reason, at: time.instant)
+            }
+            print("order #\(order) for \(org): \(outcome.rawValue); the daemon applies it at its next wake")
+        }
+    }
+}
+
+struct ProgressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "progress",
+        abstract: "Programme progress per partner: organisations by generation and order state, endpoints by lifecycle state (UPG-8).",
+        discussion: """
+            Examples:
+              rolloutctl progress
+              rolloutctl progress --partner northwind --json
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Only this partner.") var partner: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (_, store) = try options.openStore(readOnly: true)
+        let progress = try refusable { try store.progress(partner: partner) }
+        if json { return try printJSON(progress) }
+        func line(_ counts: [String: Int]) -> String {
+            counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        for entry in progress {
+            print("\(entry.partner)")
+            print("  organisations: \(line(entry.organisations))")
+            print("  orders:        \(line(entry.orders))")
+            print("  endpoints:     \(line(entry.endpoints))")
+        }
+    }
+}
+
+struct NotificationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifications",
+        abstract: "The notification outbox: what partners, customer admins and end users were sent (NOT-1…3).",
+        discussion: """
+            Examples:
+              rolloutctl notifications --partner northwind --since 2027-01-01T00:00:00Z
+              rolloutctl notifications --org contoso --json | jq '.[] | select(.late)'
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Only this partner's.") var partner: String?
+    @Option(help: "Only this organisation's.") var org: String?
+    @Option(help: ArgumentHelp("Only those due at or after this instant.", valueName: "INSTANT")) var since: InstantArgument?
+    @Option(help: "Show at most this many of the newest.") var limit: Int = 1_000
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let (_, store) = try options.openStore(readOnly: true)
+        let entries = try store.notifications(partner: partner, organisation: org, since: since?.date, limit: limit)
+        if json { return try printJSON(entries) }
+        for entry in entries {
+            let whom = entry.endpoint.map { "endpoint \($0)" } ?? entry.organisation.map { "organisation \($0)" } ?? entry.partner.map { "partner \($0)" } ?? "-"
+            print("\(Instant.format(entry.dueAt)) \(entry.kind) → \(entry.audience) (\(whom), \(entry.locale))\(entry.late ? " LATE" : ""): \(entry.subject)")
+        }
+    }
+}
