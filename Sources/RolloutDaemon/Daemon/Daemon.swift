@@ -28,7 +28,7 @@ public final class Daemon: Sendable {
         var configuration: Configuration
         var logger: Logger
         var lastWake: WakeSummary?
-        var pending: PendingCounts?
+        var pending: (PendingCounts, [ProgrammeProgress])?
         var changeToken: Int?
         var reloads = 0
     }
@@ -125,8 +125,16 @@ public final class Daemon: Sendable {
         } else {
             parts.append("next wake being computed")
         }
-        if let pending {
+        if let (pending, progress) = pending {
             parts.append("pending: \(pending.changes) change(s), \(pending.openOrders) open order(s), \(pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
+            if !progress.isEmpty {
+                func sum(_ counts: KeyPath<ProgrammeProgress, [String: Int]>, _ key: String) -> Int {
+                    progress.map { $0[keyPath: counts][key] ?? 0 }.reduce(0, +)
+                }
+                let endpoints = progress.map { $0.endpoints.values.reduce(0, +) }.reduce(0, +)
+                parts.append("upgrade programme (UPG-8): \(sum(\.organisations, "cloud")) cloud / \(sum(\.organisations, "legacy")) legacy organisation(s), "
+                             + "\(sum(\.endpoints, "upgraded"))/\(endpoints) endpoint(s) upgraded, \(sum(\.endpoints, "failed")) failed")
+            }
         }
         if let last = state.withLock({ $0.lastWake }) {
             parts.append("last wake \(Instant.format(last.at))")
@@ -134,11 +142,13 @@ public final class Daemon: Sendable {
         return parts.joined(separator: "; ")
     }
 
-    /// Pending counts, recounted only after a wake or when another process wrote to the store.
-    private func currentPending() -> PendingCounts? {
+    /// Pending counts and programme progress summed over partners, recounted only after a wake
+    /// or when another process wrote to the store.
+    private func currentPending() -> (PendingCounts, [ProgrammeProgress])? {
         let token = try? store.externalChangeToken()
         if let cached = state.withLock({ $0.changeToken == token ? $0.pending : nil }) { return cached }
-        guard let counts = try? store.pendingCounts() else { return nil }
+        guard let pending = try? store.pendingCounts(), let progress = try? store.progress(partner: nil) else { return nil }
+        let counts = (pending, progress)
         state.withLock {
             $0.pending = counts
             $0.changeToken = token

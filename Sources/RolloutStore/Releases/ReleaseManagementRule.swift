@@ -17,8 +17,10 @@ public struct ReleaseManagementRule: WakeRule {
             """) {
             deadlines.append(Deadline(at: Instant.date(row[0]), reason: WakeReason(kind: "change_apply_by", subject: row[1])))
         }
-        if try RetargetRequest.pending(db) {
-            deadlines.append(Deadline(at: .distantPast, reason: WakeReason(kind: "retarget_requested")))
+        // A target input changed outside a wake: recompute at the instant of the change (at
+        // once when that is already past: Wake.next moves it to just after the cursor).
+        if let since = try RetargetRequest.earliest(db) {
+            deadlines.append(Deadline(at: since, reason: WakeReason(kind: "retarget_requested")))
         }
         // CAD-2: the next instant a release becomes effective under any schedule. Only releases
         // whose automatic date is within the longest deferral before the cursor can still become

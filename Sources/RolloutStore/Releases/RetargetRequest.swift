@@ -16,6 +16,11 @@ public enum RetargetRequest {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM retarget_request)") ?? false
     }
 
+    /// When the earliest pending request was made.
+    static func earliest(_ db: Database) throws -> Date? {
+        try Int64.fetchOne(db, sql: "SELECT min(since) FROM retarget_request").map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+
     static func clear(_ db: Database) throws {
         try db.execute(sql: "DELETE FROM retarget_request")
     }
