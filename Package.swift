@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "rolloutd", targets: ["rolloutd"]),
         .executable(name: "rolloutctl", targets: ["rolloutctl"]),
+        // Libraries for the separate Benchmarks/ package; not a stable API.
+        .library(name: "RolloutCore", targets: ["RolloutCore"]),
+        .library(name: "RolloutStore", targets: ["RolloutStore"]),
+        .library(name: "RolloutDaemon", targets: ["RolloutDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),

@@ -19,6 +19,8 @@ struct ApplyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The JSON document, or - for standard input.", valueName: "FILE"))
     var file: String
 
+    @OptionGroup var time: RequestTime
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -44,7 +46,7 @@ struct ApplyCommand: ParsableCommand {
         }
         let (_, store) = try options.openStore()
         do {
-            let document = try store.apply(data)
+            let document = try store.apply(data, at: time.instant)
             if json {
                 try printJSON(Result(applied: true, counts: document.counts, problems: []))
             } else {

@@ -132,13 +132,15 @@ extension StateDocument {
 
 extension Store {
     /// Validates and writes a state document in one transaction; on any problem nothing is written.
+    /// `at` is when the document is loaded: targets are recomputed by the first wake at or after
+    /// it; without it, by the very next wake.
     @discardableResult
-    public func apply(_ data: Data) throws -> StateDocument {
+    public func apply(_ data: Data, at instant: Date? = nil) throws -> StateDocument {
         try write { db in
             let document = try StateDocument.parse(data, existing: try KnownIDs.fetch(db))
-            try document.write(db, loadedAt: Instant.seconds(Date()))
+            try document.write(db, loadedAt: Instant.seconds(instant ?? Date()))
             try ReleaseFacts.refreshEffectiveSchedules(db, ids: try document.touchedOrganisations(db))
-            try RetargetRequest.add(db, scope: "document", at: Date())
+            try RetargetRequest.add(db, scope: "document", at: instant ?? Date(timeIntervalSince1970: 0))
             return document
         }
     }

@@ -18,8 +18,11 @@ extension Store {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM partner WHERE id = ?)", arguments: [partner]) == true else {
                 throw StoreError(code: .notFound, message: "unknown partner '\(partner)'")
             }
-            if let announced = try Int64.fetchOne(db, sql: "SELECT announced_at FROM programme WHERE partner_id = ?", arguments: [partner]) {
-                throw StoreError(code: .refused, message: "refused: partner '\(partner)' already has a programme, announced at \(Instant.format(Instant.date(announced))); it can no longer be replaced")
+            // Announced (by a wake, or due already): partners and customers have seen the dates.
+            if let existing = try Row.fetchOne(db, sql: "SELECT announce_at, announced_at FROM programme WHERE partner_id = ?", arguments: [partner]),
+               existing["announce_at"] <= Instant.seconds(instant) || existing["announced_at"] as Int64? != nil {
+                let announce: Int64 = existing["announce_at"]
+                throw StoreError(code: .refused, message: "refused: partner '\(partner)' already has a programme, announced at \(Instant.format(Instant.date(announce))); it can no longer be replaced")
             }
             try db.execute(sql: """
                 INSERT INTO programme (partner_id, announce_at, window_start_at, auto_upgrade_at, created_at) VALUES (?,?,?,?,?)
