@@ -45,6 +45,9 @@ struct ApplyCommand: ParsableCommand {
             data = contents
         }
         let (_, store) = try options.openStore()
+        let progress = Progress()
+        progress.update("applying \(file): \(data.count) bytes, validating and writing in one transaction…")
+        defer { progress.finish() }
         do {
             let document = try store.apply(data, at: time.instant)
             if json {

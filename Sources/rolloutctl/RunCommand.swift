@@ -64,11 +64,19 @@ struct RunCommand: AsyncParsableCommand {
         let collected = Mutex<(wakes: [WakeSummary], skipped: [Date])>(([], []))
         let json = self.json
         let settings = LoopSettings(configuration)
+        let progress = Progress()
         let loop = WakeLoop(store: store, rules: Rules.all, clock: clock, settings: { settings }) { event in
             switch event {
             case .wake(let summary):
-                collected.withLock { $0.wakes.append(summary) }
-                if !json { print(WakeLine.text(summary)) }
+                let count = collected.withLock {
+                    $0.wakes.append(summary)
+                    return $0.wakes.count
+                }
+                if json {
+                    progress.update("run: \(count) wake(s), at \(Instant.format(summary.at))")
+                } else {
+                    print(WakeLine.text(summary))
+                }
             case .alreadyProcessed(let wake):
                 collected.withLock { $0.skipped.append(wake.at) }
                 if !json { print("\(Instant.format(wake.at)) already processed by another loop; skipped") }
@@ -81,6 +89,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         try await loop.run(until: until.date)
+        progress.finish()
         let result = collected.withLock { $0 }
         if json {
             try printJSON(Output(wakes: result.wakes, processedThrough: try store.processedThrough() ?? until.date,
