@@ -5,6 +5,10 @@ import RolloutCore
 /// Distributor orders (UPG-4, UPG-5, UPG-7): placed by a partner's request or automatically,
 /// chased when unanswered, and their answers turned into decisions at the next wake.
 enum Orders {
+    /// An order counts as open (and pauses its organisation's endpoint upgrades, UPG-4) until a
+    /// wake has applied its answer: an answer written at 16:00 takes effect at the 16:00 wake.
+    static let openSQL = "(u.state = 'ordered' OR (u.answered_at IS NOT NULL AND u.applied_at IS NULL))"
+
     /// Places an order for a ready legacy organisation; the partner is told (UPG-4).
     static func place(_ db: Database, organisation: String, partner: String, automatic: Bool, at instant: Date,
                       policy: Policy, calendar: BusinessCalendar, late: Bool) throws -> (order: Int64, notifications: Int) {
@@ -58,8 +62,8 @@ enum Orders {
             SELECT u.id, u.organisation_id, u.partner_id, u.state, u.reason, u.answered_at, o.name, o.upgrade_delay_days,
                    p.upgrade_policy, p.upgrade_delay_days AS partner_delay, p.billing_day, p.locale
             FROM upgrade_order u JOIN organisation o ON o.id = u.organisation_id JOIN partner p ON p.id = u.partner_id
-            WHERE u.answered_at IS NOT NULL AND u.applied_at IS NULL ORDER BY u.answered_at, u.id
-            """)
+            WHERE u.answered_at IS NOT NULL AND u.applied_at IS NULL AND u.answered_at <= ? ORDER BY u.answered_at, u.id
+            """, arguments: [Instant.seconds(wake.wake.at)])
         for row in answers {
             let id: Int64 = row["id"], organisation: String = row["organisation_id"], partner: String = row["partner_id"]
             let answeredAt = Instant.date(row["answered_at"])
@@ -70,23 +74,29 @@ enum Orders {
                     kind: .orderFailed, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                     values: [.organisation: row["name"], .order: "#\(id)", .reason: row["reason"] ?? "-"],
                     subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: answeredAt), late: wake.summary.late))
+                // Endpoint upgrades paused by the open order resume now, not at their old
+                // instant: the end user keeps the whole deferral period (UPG-4, UPG-6).
+                try db.execute(sql: """
+                    UPDATE endpoint SET upgrade_at = max(upgrade_at, ?)
+                    WHERE organisation_id = ? AND upgrade_state = 'pending' AND upgrade_at IS NOT NULL
+                    """, arguments: [Instant.seconds(wake.wake.at), organisation])
                 try wake.record(rule: "UPG-4", subjectKind: "organisation", subjectID: organisation, partner: partner,
                                 organisation: organisation, before: "order #\(id) ordered", after: "failed: \(row["reason"] ?? "-")")
                 wake.count("order_failed")
                 continue
             }
             let legacyBefore = try legacyCustomers(db, partner: partner)
-            let delay: EndpointUpgradeDelay
+            let delay: EndpointUpgradeDelay, billingDay: BillingDay
             do throws(UpgradeError) {
                 delay = try EndpointUpgradeDelay(policy: UpgradePolicy(rawValue: row["upgrade_policy"]) ?? .automatic,
                                                  partnerDays: row["partner_delay"], organisationOverrideDays: row["upgrade_delay_days"],
                                                  defaults: wake.rules.policy)
+                billingDay = try BillingDay(row["billing_day"])
             } catch {
-                wake.skip("organisation:\(organisation)", rule: "UPG-5", reason: error.message)
+                wake.skip("organisation:\(organisation)", rule: error.rule, reason: error.message)
                 continue
             }
             let upgradeAt = delay.automaticUpgradeTime(processedAt: answeredAt, calendar: calendar)
-            let billingDay = (try? BillingDay(row["billing_day"])) ?? (try! BillingDay(1))
             let firstBill = billingDay.firstCloudBillDue(processedAt: answeredAt, calendar: calendar)
             try db.execute(sql: """
                 UPDATE organisation SET generation = 'cloud', upgraded_at = ?, first_bill_due_at = ?, upgrade_partner_id = ? WHERE id = ?

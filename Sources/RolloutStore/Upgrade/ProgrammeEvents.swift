@@ -10,7 +10,8 @@ enum ProgrammeEvents {
         let db = wake.db
         let calendar = wake.rules.calendar
         let due = try Row.fetchAll(db, sql: """
-            SELECT p.partner_id, p.announce_at, p.window_start_at, pa.name, pa.locale FROM programme p JOIN partner pa ON pa.id = p.partner_id
+            SELECT p.partner_id, p.announce_at, p.window_start_at, p.auto_upgrade_at, pa.name, pa.locale
+            FROM programme p JOIN partner pa ON pa.id = p.partner_id
             WHERE p.announced_at IS NULL AND p.announce_at <= ? ORDER BY p.partner_id
             """, arguments: [Instant.seconds(wake.wake.at)])
         for row in due {
@@ -21,7 +22,7 @@ enum ProgrammeEvents {
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: .programmeAnnounced, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"], .date: NotificationDates.format(windowStart, language, calendar: calendar),
-                         .deadline: NotificationDates.format(windowStart, language, calendar: calendar)],
+                         .deadline: NotificationDates.format(Instant.date(row["auto_upgrade_at"]), language, calendar: calendar)],
                 subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(announceAt), dueAt: announceAt), late: wake.summary.late))
             let dates = Language.allCases.map { NotificationDates.format(windowStart, $0, calendar: calendar) }
             wake.notified(try Outbox.emitAll(db, kind: .customerProgrammeAnnounced, audience: .customerAdmins, source: """

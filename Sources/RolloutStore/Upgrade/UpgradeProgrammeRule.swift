@@ -32,7 +32,7 @@ public struct UpgradeProgrammeRule: WakeRule {
                 "order_timeout")
         try add("""
             SELECT e.upgrade_at, 'organisation:' || e.organisation_id FROM endpoint e WHERE e.upgrade_at IS NOT NULL AND e.upgrade_state = 'pending'
-              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND u.state = 'ordered')
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(Orders.openSQL))
             ORDER BY e.upgrade_at LIMIT 1
             """, "endpoint_upgrade")
         try add("SELECT next_reminder_at, 'endpoint:' || id FROM endpoint WHERE next_reminder_at IS NOT NULL ORDER BY next_reminder_at LIMIT 1",
