@@ -100,6 +100,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// Folds the write-ahead log into the database file and truncates it (after a bulk load,
+    /// so the next commits do not each pay for copying it).
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     /// Copies the database with SQLite's online backup, safe while the daemon writes.
     public func backup(to destination: String) throws {
         let target = try DatabaseQueue(path: destination)

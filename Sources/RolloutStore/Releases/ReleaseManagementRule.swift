@@ -31,10 +31,17 @@ public struct ReleaseManagementRule: WakeRule {
         var next: Date?
         for row in recent {
             let automatic = Instant.date(row[0])
-            let weeks = (row[1] as Bool) ? [0] : Array(Cadence.slow.deferralWeeks)
-            for week in weeks {
+            let weeks = (row[1] as Bool) ? 0...0 : Cadence.slow.deferralWeeks
+            // Calendar weeks are within an hour of 7 × 86,400 s, so start a week before the
+            // cursor and stop at the first deferral that lands after it: two or three calendar
+            // computations per release instead of thirteen.
+            let first = max(weeks.lowerBound, Int(cursor.timeIntervalSince(automatic) / 604_800) - 1)
+            guard first <= weeks.upperBound else { continue }
+            for week in first...weeks.upperBound {
                 let effective = context.calendar.adding(weeks: week, to: automatic)
-                if effective > cursor, next.map({ effective < $0 }) ?? true { next = effective }
+                guard effective > cursor else { continue }
+                if next.map({ effective < $0 }) ?? true { next = effective }
+                break
             }
         }
         if let next { deadlines.append(Deadline(at: next, reason: WakeReason(kind: "release_effective"))) }
