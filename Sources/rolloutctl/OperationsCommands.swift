@@ -36,7 +36,7 @@ struct StatusCommand: ParsableCommand {
                   + "\(report.health.sizeBytes / 1024) KiB, WAL \(report.health.walBytes / 1024) KiB)")
             if let last = report.lastWake {
                 let counts = last.summary.decisions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                print("last wake: \(Instant.format(last.at)) [\(last.reasons)] processed \(Instant.format(last.processedAt))"
+                print("last wake: \(Instant.format(last.at)) [\(last.reasons.map(\.description).joined(separator: ", "))] processed \(Instant.format(last.processedAt))"
                       + (last.late ? " (late)" : "") + ": " + (counts.isEmpty ? "no decisions" : counts))
             } else {
                 print("last wake: none yet")

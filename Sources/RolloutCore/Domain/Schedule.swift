@@ -29,6 +29,11 @@ public struct Schedule: Hashable, Codable, Sendable, CustomStringConvertible {
     public let cadence: Cadence
     public let deferralWeeks: Int
 
+    enum CodingKeys: String, CodingKey {
+        case cadence
+        case deferralWeeks = "defer_weeks"
+    }
+
     /// The vendor default: `automatic`, no deferral.
     public static let vendorDefault = Schedule(unchecked: .automatic, deferralWeeks: 0)
 

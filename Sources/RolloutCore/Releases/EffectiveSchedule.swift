@@ -53,6 +53,13 @@ public struct ScheduleReason: Hashable, Codable, Sendable, CustomStringConvertib
     public let setAt: Date?
     public let text: String
 
+    enum CodingKeys: String, CodingKey {
+        case rule, finding, setting, schedule, text
+        case setBy = "set_by"
+        case partnerID = "partner_id"
+        case setAt = "set_at"
+    }
+
     public var description: String { "\(rule): \(text)" }
 }
 

@@ -31,7 +31,9 @@ extension Store {
             }
             for row in try Row.fetchAll(db, sql: """
                 SELECT n.due_at, n.kind, count(*) FROM notification n
-                WHERE n.due_at > ?1 AND n.due_at <= ?2 AND (?3 IS NULL OR n.partner_id = ?3) AND (?4 IS NULL OR n.organisation_id = ?4)
+                WHERE n.due_at > ?1 AND n.due_at <= ?2 AND (?4 IS NULL OR n.organisation_id = ?4)
+                  AND (?3 IS NULL OR n.partner_id = ?3 OR EXISTS (SELECT 1 FROM organisation_partner op
+                        WHERE op.organisation_id = n.organisation_id AND op.partner_id = ?3))
                 GROUP BY n.due_at, n.kind
                 """, arguments: arguments) {
                 byWake[row[0], default: ([:], [:])].1[row[1]] = row[2]

@@ -6,7 +6,7 @@ import RolloutCore
 public struct StatusReport: Codable, Sendable {
     public struct LastWake: Codable, Sendable {
         public let at: Date
-        public let reasons: String
+        public let reasons: [WakeReason]
         public let processedAt: Date
         public let late: Bool
         public let summary: WakeSummary
@@ -85,9 +85,10 @@ extension Store {
                 let text = try decoder.singleValueContainer().decode(String.self)
                 return Instant.parse(text) ?? Date(timeIntervalSince1970: 0)
             }
-            let last = try Row.fetchOne(db, sql: "SELECT at, reasons, processed_at, late, summary FROM wake ORDER BY at DESC LIMIT 1").map { row in
-                StatusReport.LastWake(at: Instant.date(row["at"]), reasons: row["reasons"], processedAt: Instant.date(row["processed_at"]),
-                                      late: row["late"], summary: try decoder.decode(WakeSummary.self, from: Data((row["summary"] as String).utf8)))
+            let last = try Row.fetchOne(db, sql: "SELECT at, processed_at, late, summary FROM wake ORDER BY at DESC LIMIT 1").map { row in
+                let summary = try decoder.decode(WakeSummary.self, from: Data((row["summary"] as String).utf8))
+                return StatusReport.LastWake(at: Instant.date(row["at"]), reasons: summary.reasons, processedAt: Instant.date(row["processed_at"]),
+                                             late: row["late"], summary: summary)
             }
             let changes = try Row.fetchAll(db, sql: """
                 SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override, requested_at, apply_by
@@ -114,7 +115,7 @@ extension Store {
                     scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0),
                 pendingChanges: changes,
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
-                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal ?? 0))
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
         }
     }
 }

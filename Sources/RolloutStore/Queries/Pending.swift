@@ -8,6 +8,12 @@ public struct PendingCounts: Codable, Equatable, Sendable {
     public var openOrders: Int
     /// Endpoints with an automatic-upgrade time set and not yet reached (UPG-5).
     public var scheduledEndpointUpgrades: Int
+
+    enum CodingKeys: String, CodingKey {
+        case changes
+        case openOrders = "open_orders"
+        case scheduledEndpointUpgrades = "scheduled_endpoint_upgrades"
+    }
 }
 
 extension Store {

@@ -130,11 +130,16 @@ enum Orders {
     /// held and the partner told the failing items (again only when they change). An
     /// organisation whose order failed waits for the partner's `upgrade-now`.
     static func automatic(_ wake: inout WakeContext, readiness: [String: Readiness]) throws {
+        // Readiness is evaluated at boundaries and programme instants only; between them there
+        // is nothing to order.
+        guard !readiness.isEmpty else { return }
         let db = wake.db
         let at = Instant.seconds(wake.wake.at)
+        // CROSS JOIN keeps the (few) programmes as the outer loop: a planner without statistics
+        // would otherwise walk every organisation.
         let candidates = try Row.fetchAll(db, sql: """
             SELECT o.id, o.name, p.partner_id, pa.locale FROM programme p
-            JOIN organisation_partner op ON op.partner_id = p.partner_id
+            CROSS JOIN organisation_partner op ON op.partner_id = p.partner_id
             JOIN organisation o ON o.id = op.organisation_id
             JOIN partner pa ON pa.id = p.partner_id
             WHERE p.auto_upgrade_at <= ? AND o.generation = 'legacy'

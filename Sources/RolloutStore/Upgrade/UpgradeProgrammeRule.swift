@@ -66,8 +66,8 @@ public struct UpgradeProgrammeRule: WakeRule {
         guard wake.wake.isBoundary || wake.wake.reasons.contains(where: { $0.kind == "programme" }) else { return [:] }
         let readiness = try ReadinessEvaluation.evaluate(
             wake.db, organisations: """
-                SELECT DISTINCT o.id FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
-                JOIN programme p ON p.partner_id = op.partner_id WHERE o.generation = 'legacy' AND p.window_start_at <= ?
+                SELECT DISTINCT o.id FROM programme p CROSS JOIN organisation_partner op ON op.partner_id = p.partner_id
+                JOIN organisation o ON o.id = op.organisation_id WHERE o.generation = 'legacy' AND p.window_start_at <= ?
                 """, arguments: [Instant.seconds(wake.wake.at)], at: wake.wake.at, criteria: criteria, calendar: wake.rules.calendar)
         for (organisation, ready) in try ReadinessEvaluation.store(wake.db, readiness, at: wake.wake.at) {
             try wake.record(rule: "UPG-3", subjectKind: "organisation", subjectID: organisation, organisation: organisation,
