@@ -45,7 +45,7 @@ extension Outbox {
                    r.organisation_id, r.user_id, r.endpoint_id, \(organisationLocale("r.organisation_id")) AS locale,
                    ? AS due_at, o.name AS organisation, r.new_version AS version,
                    CASE \(organisationLocale("r.organisation_id")) WHEN 'fr' THEN ? ELSE ? END AS date
-            FROM temp.retarget r JOIN organisation o ON o.id = r.organisation_id
+            FROM temp.retarget r CROSS JOIN organisation o ON o.id = r.organisation_id
             WHERE r.user_id IS NOT NULL AND r.new_key > r.installed_key
             """, arguments: [Instant.seconds(wake.at), dates[.fr], dates[.en]], late: late)
     }

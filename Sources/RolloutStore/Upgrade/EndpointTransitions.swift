@@ -6,7 +6,9 @@ import RolloutCore
 /// deadlines move whole groups of endpoints in a few statements. What the core computes (the
 /// deadline D in calendar days, the next state, the notices) is the same for endpoints that
 /// share a trigger time and a deferral limit, so the core runs once per group and SQL applies
-/// the result to the group through `temp.transition`.
+/// the result to the group through `temp.transition`. Joins start from the temp table (CROSS
+/// JOIN fixes the order): it holds what moves, usually nothing, and the planner has no
+/// statistics to know that.
 enum EndpointTransitions {
     /// Endpoints whose automatic-upgrade time has come are told an upgrade is available and may
     /// be deferred until D (or install at once with a zero deferral limit). Paused while their
@@ -120,7 +122,7 @@ enum EndpointTransitions {
             DELETE FROM temp.deadline_text;
             """)
         let deadlines = try Int64.fetchAll(db, sql: """
-            SELECT DISTINCT e.deferral_deadline FROM temp.transition t JOIN endpoint e ON e.id = t.endpoint_id WHERE e.deferral_deadline IS NOT NULL
+            SELECT DISTINCT e.deferral_deadline FROM temp.transition t CROSS JOIN endpoint e ON e.id = t.endpoint_id WHERE e.deferral_deadline IS NOT NULL
             """)
         for deadline in deadlines {
             let instant = Instant.date(deadline)
@@ -133,7 +135,7 @@ enum EndpointTransitions {
             SELECT 'endpoint:' || t.endpoint_id AS subject, \(occurrence) AS occurrence, t.partner_id, t.organisation_id, t.user_id,
                    t.endpoint_id, coalesce(p.locale, 'en') AS locale, t.due_at, t.endpoint_id AS endpoint, o.name AS organisation,
                    e.failure_reason AS reason, CASE coalesce(p.locale, 'en') WHEN 'fr' THEN d.fr ELSE d.en END AS deadline
-            FROM temp.transition t JOIN endpoint e ON e.id = t.endpoint_id JOIN organisation o ON o.id = t.organisation_id
+            FROM temp.transition t CROSS JOIN endpoint e ON e.id = t.endpoint_id JOIN organisation o ON o.id = t.organisation_id
             LEFT JOIN partner p ON p.id = t.partner_id LEFT JOIN temp.deadline_text d ON d.at = e.deferral_deadline
             """, late: wake.summary.late))
     }

@@ -23,7 +23,7 @@ enum ReadinessEvaluation {
             """)
         try db.execute(sql: "INSERT OR IGNORE INTO temp.readiness_scope \(organisations)", arguments: arguments)
         for row in try Row.fetchAll(db, sql: """
-            SELECT DISTINCT e.platform, e.os_version FROM endpoint e JOIN temp.readiness_scope s ON s.organisation_id = e.organisation_id
+            SELECT DISTINCT e.platform, e.os_version FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
             WHERE e.platform NOT IN ('ios','android')
             """) {
             let platform = Platform(rawValue: row[0])
@@ -33,7 +33,7 @@ enum ReadinessEvaluation {
             }
         }
         for text in try String?.fetchAll(db, sql: """
-            SELECT DISTINCT e.agent_version FROM endpoint e JOIN temp.readiness_scope s ON s.organisation_id = e.organisation_id
+            SELECT DISTINCT e.agent_version FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
             WHERE e.platform NOT IN ('ios','android')
             """) where !criteria.hasCurrentAgent(text.flatMap(Version.init)) {
             try db.execute(sql: "INSERT OR IGNORE INTO temp.outdated_agent VALUES (?)", arguments: [text])
@@ -47,7 +47,7 @@ enum ReadinessEvaluation {
                        (e.last_check_in IS NULL OR e.last_check_in < ?) AS stale,
                        EXISTS (SELECT 1 FROM temp.unsupported_os u WHERE u.platform = e.platform AND u.os_version IS e.os_version) AS unsupported,
                        EXISTS (SELECT 1 FROM temp.outdated_agent a WHERE a.agent_version IS e.agent_version) AS outdated
-                FROM endpoint e JOIN temp.readiness_scope s ON s.organisation_id = e.organisation_id
+                FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
                 WHERE e.platform NOT IN ('ios','android')
             ), ranked AS (
                 SELECT *, row_number() OVER (PARTITION BY organisation_id, stale ORDER BY id) AS stale_rank,
@@ -60,7 +60,7 @@ enum ReadinessEvaluation {
                    group_concat(CASE WHEN r.stale AND r.stale_rank <= ? THEN r.id END) AS stale_ids,
                    group_concat(CASE WHEN r.unsupported AND r.unsupported_rank <= ? THEN r.id END) AS unsupported_ids,
                    group_concat(CASE WHEN r.outdated AND r.outdated_rank <= ? THEN r.id END) AS outdated_ids
-            FROM temp.readiness_scope s JOIN organisation o ON o.id = s.organisation_id
+            FROM temp.readiness_scope s CROSS JOIN organisation o ON o.id = s.organisation_id
             LEFT JOIN ranked r ON r.organisation_id = s.organisation_id
             GROUP BY s.organisation_id
             """, arguments: [cutoff, Readiness.listedIDs, Readiness.listedIDs, Readiness.listedIDs])
