@@ -88,13 +88,11 @@ enum Outbox {
             .flatMap(Language.init(rawValue:)) ?? .en
     }
 
-    /// The language of an organisation's notifications: its first managing partner's.
-    static let organisationLocaleSQL = """
-        coalesce((SELECT p.locale FROM organisation_partner op JOIN partner p ON p.id = op.partner_id
-                  WHERE op.organisation_id = %@ ORDER BY op.partner_id LIMIT 1), 'en')
-        """
-
+    /// The language of an organisation's notifications, in SQL: its first managing partner's.
     static func organisationLocale(_ column: String) -> String {
-        organisationLocaleSQL.replacingOccurrences(of: "%@", with: column)
+        """
+        coalesce((SELECT p.locale FROM organisation_partner op JOIN partner p ON p.id = op.partner_id
+                  WHERE op.organisation_id = \(column) ORDER BY op.partner_id LIMIT 1), 'en')
+        """
     }
 }

@@ -109,10 +109,7 @@ extension Store {
                 now: now, processedThrough: try Self.processedThrough(db), lastWake: last,
                 nextWake: next.map { StatusReport.NextWake(at: $0.at, reasons: $0.reasons) },
                 lagSeconds: lag, behind: TimeInterval(lag) > tolerance,
-                pending: PendingCounts(
-                    changes: changes.count,
-                    openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
-                    scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0),
+                pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
                                             latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))

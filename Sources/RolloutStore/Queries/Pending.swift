@@ -19,11 +19,13 @@ public struct PendingCounts: Codable, Equatable, Sendable {
 extension Store {
     /// Counts through partial indexes, so they cost what is pending, not the fleet's size.
     public func pendingCounts() throws -> PendingCounts {
-        try read { db in
-            PendingCounts(
-                changes: try Int.fetchOne(db, sql: "SELECT count(*) FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL") ?? 0,
-                openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
-                scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0)
-        }
+        try read(Self.pendingCounts)
+    }
+
+    static func pendingCounts(_ db: Database) throws -> PendingCounts {
+        PendingCounts(
+            changes: try Int.fetchOne(db, sql: "SELECT count(*) FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL") ?? 0,
+            openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
+            scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0)
     }
 }

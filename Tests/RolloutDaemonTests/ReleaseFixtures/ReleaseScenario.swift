@@ -28,11 +28,7 @@ final class RMScenario {
     /// (the loop never lags, so no wake is late) unless `clockAt` says otherwise.
     func run(until: String, clockAt: String? = nil) async throws {
         let start = try clockAt.map(at) ?? store.processedThrough() ?? at(until)
-        let settings = self.settings
-        let recorder = self.recorder
-        let loop = WakeLoop(store: store, rules: Rules.all, clock: VirtualClock(startingAt: start),
-                            settings: { settings }, report: { recorder.record($0) })
-        try await loop.run(until: at(until))
+        try await makeLoop(store, rules: Rules.all, clockAt: start, recorder: recorder, settings: settings).run(until: at(until))
     }
 
     // MARK: requests, as a console or `rolloutctl` makes them
