@@ -46,26 +46,32 @@ public struct WakeLoop: Sendable {
     public let clock: any WallClock
     public let settings: @Sendable () -> LoopSettings
     public let report: @Sendable (LoopEvent) -> Void
+    /// Told when the loop is alive and when a wake is in progress: the watchdog's evidence.
+    public let pulse: LoopPulse?
 
     public init(store: Store, rules: [any WakeRule], clock: any WallClock,
-                settings: @escaping @Sendable () -> LoopSettings, report: @escaping @Sendable (LoopEvent) -> Void) {
+                settings: @escaping @Sendable () -> LoopSettings, report: @escaping @Sendable (LoopEvent) -> Void,
+                pulse: LoopPulse? = nil) {
         self.store = store
         self.rules = rules
         self.clock = clock
         self.settings = settings
         self.report = report
+        self.pulse = pulse
     }
 
     /// Runs until `until` (then marks everything through it processed and returns), or forever
     /// when nil, until the task is cancelled (SIGTERM). A wake in progress always completes:
-    /// cancellation is only honoured between wakes.
+    /// cancellation is honoured between wakes, also between the wakes of a catch-up, so a stop
+    /// waits for one wake at most.
     public func run(until: Date? = nil) async throws {
         while true {
             try Task.checkCancellation()
+            pulse?.beat()
             let current = settings()
             let now = clock.now()
             let horizon = until.map { min($0, now) } ?? now
-            try processDue(through: horizon, now: now, settings: current)
+            try await processDue(through: horizon, now: now, settings: current)
             if let until, now >= until {
                 try store.advanceClock(through: until)
                 return
@@ -78,13 +84,21 @@ public struct WakeLoop: Sendable {
         }
     }
 
-    /// Processes every wake at or before `horizon`, oldest first.
-    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) throws {
+    /// Processes every wake at or before `horizon`, oldest first, until cancelled.
+    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) async throws {
         var replayed = 0
         while let wake = try store.nextWake(rules: rules, context: settings.rules), wake.at <= horizon {
+            try Task.checkCancellation()
             let late = now.timeIntervalSince(wake.at) > Self.lateTolerance
             if late && replayed == 0 { report(.catchUpStarted(firstMissed: wake.at, now: now)) }
-            switch try store.process(wake, rules: rules, context: settings.rules, late: late) {
+            pulse?.wakeStarted()
+            // Its own task: the loop's cancellation does not reach it, so the wake commits
+            // whole instead of being interrupted and replayed at the next start.
+            let outcome = await Task { [store, rules] in
+                try await store.processWithoutBlocking(wake, rules: rules, context: settings.rules, late: late)
+            }.result
+            pulse?.wakeFinished()
+            switch try outcome.get() {
             case .processed(let summary): report(.wake(summary))
             case .alreadyProcessed: report(.alreadyProcessed(wake))
             }
