@@ -117,7 +117,7 @@ public final class Store: Sendable {
     /// Folds the write-ahead log into the database file and truncates it (after a bulk load,
     /// so the next commits do not each pay for copying it).
     public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
     /// Copies the database with SQLite's online backup, safe while the daemon writes.
@@ -133,6 +133,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case cannotOpen = "store.cannot_open"
         case notFound = "store.not_found"
         case refused = "store.refused"
+        /// A stored row that cannot be read as what it should be; the message names the row.
+        case corrupt = "store.corrupt"
     }
 
     public let code: Code

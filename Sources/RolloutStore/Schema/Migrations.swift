@@ -12,11 +12,21 @@ package enum Migrations {
         migrator.registerMigration("v1: entities, schedules, programmes, outbox, wake log") { db in
             try db.execute(sql: schemaV1)
         }
+        // Decisions as data (issue #8): the kind and typed before/after as JSON, beside the text
+        // columns, which older rows keep alone.
+        migrator.registerMigration("engine-typed-decisions") { db in
+            try db.execute(sql: """
+                ALTER TABLE decision ADD COLUMN kind TEXT;
+                ALTER TABLE decision ADD COLUMN before_value TEXT CHECK (before_value IS NULL OR json_valid(before_value));
+                ALTER TABLE decision ADD COLUMN after_value TEXT CHECK (after_value IS NULL OR json_valid(after_value));
+                CREATE INDEX decision_by_kind ON decision(kind, wake_at) WHERE kind IS NOT NULL;
+                """)
+        }
         return migrator
     }
 
     /// The newest schema version this build knows (the number of migrations).
-    package static let latestVersion = 1
+    package static let latestVersion = migrator.migrations.count
 
     private static let schemaV1 = """
     -- SPEC §1 Partner. Schedule columns are the partner-level release schedule (CAD-3.3).
