@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 import Synchronization
 import Testing

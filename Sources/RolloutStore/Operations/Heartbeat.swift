@@ -81,7 +81,7 @@ extension Store {
         try read { db in try Self.heartbeat(db) }
     }
 
-    static func heartbeat(_ db: Database) throws -> Heartbeat? {
+    package static func heartbeat(_ db: Database) throws -> Heartbeat? {
         try Row.fetchOne(db, sql: "SELECT pid, host, started_at, beat_at, poll_seconds, stopped_at FROM heartbeat WHERE id = 1").map { row in
             Heartbeat(pid: row["pid"], host: row["host"], startedAt: Instant.date(row["started_at"]),
                       lastSeen: Instant.date(row["beat_at"]), pollSeconds: row["poll_seconds"],
