@@ -3,7 +3,7 @@
 #
 # Usage: Tests/Integration/systemd-long-wake.sh [PATH-TO-rolloutd [PATH-TO-rolloutctl]]
 #        (default: .build/debug/rolloutd and .build/debug/rolloutctl)
-# Needs root, systemd 252+ (booted in namespaces by scripts/systemd-sandbox), sqlite3. Prints one
+# Needs root, systemd 252+ (booted in namespaces by scripts/systemd-sandbox), sqlite3, setpriv. Prints one
 # PASS:/FAIL: line per check; exits non-zero if any check failed. Run by `swift test` through
 # Tests/RolloutDaemonTests/SystemdLongWakeTests.swift.
 #
@@ -52,7 +52,8 @@ trap 'exit 130' INT TERM
 # --- the fleet: migrated by rolloutctl, filled with set-based SQL ------------------------------
 DB=$LAB/fleet.sqlite
 printf '[store]\npath = "%s"\n' "$DB" > "$LAB/build.toml"
-"$CTL" db check --config "$LAB/build.toml" > /dev/null || { echo "FAIL: rolloutctl could not create the database"; exit 1; }
+echo '{}' > "$LAB/empty.json"
+"$CTL" apply --config "$LAB/build.toml" "$LAB/empty.json" > /dev/null || { echo "FAIL: rolloutctl could not create the database"; exit 1; }
 key() { printf '%09d.%09d.%09d.000000000.000000000.000000000' "$1" "$2" "$3"; }
 CURSOR=$(( $(date +%s) - 2 * 86400 ))
 {
@@ -92,8 +93,9 @@ journal() { ns journalctl -u rolloutd.service --no-pager "$@"; }
 within() { local limit=$1 _; shift; for _ in $(seq 1 $((limit * 10))); do "$@" && return 0; sleep 0.1; done; "$@"; }
 count_entries() { journal -o json "MESSAGE_ID=$1" | grep -c "\"MESSAGE_ID\":\"$1\""; }
 release_wakes_logged() { journal -o json "MESSAGE_ID=$ID_WAKE" | grep -c '"ROLLOUT_DECISIONS_ENDPOINT_RETARGETED"'; }
-# Inside the namespace: SQLite resolves the /proc/PID/root symlink and would miss the file.
-live_db() { ns sqlite3 /var/lib/private/rolloutd/rolloutd.sqlite "$@"; }
+# Inside the namespace (SQLite resolves the /proc/PID/root symlink and would miss the file), as
+# the daemon's user, so no file SQLite creates beside the database is root's.
+live_db() { ns setpriv --reuid=rolloutd --regid=rolloutd --init-groups sqlite3 /var/lib/rolloutd/rolloutd.sqlite "$@"; }
 
 install -D -m755 "$BIN" "$R/usr/local/bin/rolloutd"
 install -D -m644 "$UNIT" "$R/etc/systemd/system/rolloutd.service"
@@ -102,11 +104,13 @@ install -D -m644 /dev/stdin "$R/etc/systemd/system/rolloutd.service.d/50-long-wa
 [Service]
 WatchdogSec=1s
 UNIT
+install -D -m644 "$ROOT/systemd/rolloutd.sysusers" "$R/usr/lib/sysusers.d/rolloutd.conf"
+ns systemd-sysusers rolloutd.conf
 install -d -m755 "$R/etc/rolloutd"
 : > "$R/etc/rolloutd/rolloutd.toml"
-install -d -m700 "$R/var/lib/private"
-install -d -m755 "$R/var/lib/private/rolloutd"
-install -m644 "$DB" "$R/var/lib/private/rolloutd/rolloutd.sqlite"
+install -d -m750 "$R/var/lib/rolloutd"
+install -m640 "$DB" "$R/var/lib/rolloutd/rolloutd.sqlite"
+ns chown -R rolloutd:rolloutd /var/lib/rolloutd
 ns systemctl daemon-reload
 
 # --- a wake longer than WatchdogSec completes, no watchdog kill, no restart ---------------------

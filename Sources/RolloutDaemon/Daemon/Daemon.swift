@@ -26,6 +26,7 @@ public final class Daemon: Sendable {
     private let notifier: ServiceNotifier
     private let state: Mutex<State>
     private let rules: [any WakeRule]
+    private let journal = WakeJournalWriter()
 
     private struct State {
         var configuration: Configuration
@@ -34,6 +35,7 @@ public final class Daemon: Sendable {
         var pending: (PendingCounts, [ProgrammeProgress])?
         var changeToken: Int?
         var reloads = 0
+        var lastBeat: ContinuousClock.Instant?
     }
 
     public init(configurationPath: String, configuration: Configuration, store: Store, rules: [any WakeRule],
@@ -70,17 +72,25 @@ public final class Daemon: Sendable {
                 "rollout.config": "\(configurationPath)",
                 "rollout.processed_through": "\(Instant.format(cursor))",
             ])
+            try store.startHeartbeat(pid: Int(getpid()), host: ProcessInfo.processInfo.hostName,
+                                     pollSeconds: pollSeconds(), at: clock.now())
         } catch {
             logger.critical("cannot start the clock in \(store.path): \(error)")
             return .failure
         }
         let pulse = LoopPulse()
-        let loop = WakeLoop(store: store, rules: rules, clock: clock,
-                            settings: { [self] in settings() }, report: { [self] in handle($0) }, pulse: pulse)
+        let loop = WakeLoop(store: store, rules: rules, clock: clock, settings: { [self] in settings() },
+                            heartbeat: { [self] in try beat(at: $0) }, report: { [self] in handle($0) }, pulse: pulse)
         let group = ServiceGroup(configuration: await serviceGroupConfiguration(loop: loop, pulse: pulse))
         notifier.ready(status: statusText(next: nil))
         do {
             try await group.run()
+            journal.flush(to: logger)
+            do {
+                try store.stopHeartbeat(at: clock.now())
+            } catch {
+                logger.error("cannot record the clean stop in \(store.path): \(error)")
+            }
             return .ok
         } catch {
             logger.critical("the wake loop failed: \(error)", metadata: ["rollout.database": "\(store.path)"])
@@ -114,6 +124,28 @@ public final class Daemon: Sendable {
                       metadata: ["MESSAGE_ID": "\(JournalMessage.stopping.id)"])
     }
 
+    // MARK: Heartbeat (DMN-8)
+
+    /// The poll interval the loop really uses, in whole seconds: `status` allows two of them.
+    private func pollSeconds() -> Int {
+        let poll = settings().poll.components
+        return max(1, Int(poll.seconds) + (poll.attoseconds > 0 ? 1 : 0))
+    }
+
+    /// Records the heartbeat at most once a second: the loop calls this at every poll and
+    /// between the wakes of a catch-up, which may be milliseconds apart.
+    private func beat(at now: Date) throws {
+        let tick = ContinuousClock.now
+        let due = state.withLock { state in
+            guard let last = state.lastBeat, tick - last < .seconds(1) else {
+                state.lastBeat = tick
+                return true
+            }
+            return false
+        }
+        if due { try store.beat(at: now, pollSeconds: pollSeconds()) }
+    }
+
     // MARK: Loop events → journal, STATUS=, watchdog
 
     private func handle(_ event: LoopEvent) {
@@ -130,7 +162,7 @@ public final class Daemon: Sendable {
                 "rollout.replayed": "\(replayed)",
             ])
         case .wake(let summary):
-            WakeJournal.log(summary, to: logger)
+            journal.log(summary, to: logger)
             state.withLock {
                 $0.lastWake = summary
                 $0.pending = nil
