@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -72,6 +73,15 @@ let package = Package(
         ),
         .testTarget(name: "RolloutCoreTests", dependencies: ["RolloutCore"]),
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
+        // Differential tests: the core's per-entity models against the engine's set-based SQL.
+        .testTarget(
+            name: "RolloutEngineTests",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
         .testTarget(
             name: "RolloutDaemonTests",
