@@ -94,3 +94,13 @@ let package = Package(
         ),
     ]
 )
+
+// Every target of the project (and any added later): existentials are spelled `any`, and a
+// module's imports are internal unless its public API exposes them (`public import`), so what
+// each module depends on is declared, not leaked (as hummingbird does).
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+}

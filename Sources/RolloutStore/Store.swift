@@ -1,5 +1,5 @@
-import Foundation
-import GRDB
+public import Foundation
+public import GRDB
 
 /// The SQLite database every process of rolloutd shares: the daemon, `rolloutctl`, and the
 /// consoles that write requests and read the notification outbox.

@@ -1,6 +1,6 @@
 import CSystemd
 import Glibc
-import Logging
+public import Logging
 
 /// A swift-log handler that writes structured entries to journald (DMN-5).
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// Where the daemon's log entries go (DMN-5): structured into journald when systemd connected its
 /// stderr to the journal, readable lines on stderr otherwise (a terminal, a container, a test).

@@ -1,5 +1,5 @@
 import Glibc
-import Logging
+public import Logging
 
 /// A swift-log handler for running outside systemd (DMN-5: "outside systemd it logs to stderr").
 ///

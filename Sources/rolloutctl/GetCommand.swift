@@ -1,6 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import RolloutEngine
-import RolloutStore
+public import RolloutStore
 
 extension EntityKind: ExpressibleByArgument {}
 

@@ -1,6 +1,6 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import RolloutCore
+public import RolloutCore
 import RolloutDaemon
 import RolloutEngine
 import RolloutStore

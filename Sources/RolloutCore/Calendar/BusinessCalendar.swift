@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Business days and business-day boundaries (CAL-1, CAL-2, CAL-3) and calendar durations (CAL-4)
 /// in one configured zone. A pure value: every answer is computed from its arguments and the

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Instants are `Date`s to the second. They are stored as Unix seconds and printed as UTC
 /// ISO-8601 (`2026-03-09T15:00:00Z`), the form every command prints and accepts.

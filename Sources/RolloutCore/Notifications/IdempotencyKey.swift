@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The idempotency key of a notification (NOT-1): the same (kind, subject, occurrence) is never
 /// emitted twice, so the outbox keeps a unique index on `canonical`.

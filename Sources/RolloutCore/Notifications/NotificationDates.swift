@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Instants as notification texts show them (NOT-2): the local date and time in the calendar
 /// zone, in the notification's language, e.g. `Monday 9 March 2026, 08:00 PDT` and

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One link of the chain of reasons behind an effective schedule (CAD-3): the rule, what was
 /// found, the setting it concerns, who set it and when. `text` is the sentence an operator reads;

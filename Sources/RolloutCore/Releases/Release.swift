@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A vendor release of the desktop app (SPEC §1): its version, the vendor's automatic date, the
 /// platforms it ships a build for, and whether it is critical.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A partner-level release schedule and when the partner admin set it (SPEC §1, CAD-3.3).
 public struct PartnerSchedule: Hashable, Codable, Sendable {

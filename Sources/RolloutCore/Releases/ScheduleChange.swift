@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Whose release-management settings a change is about.
 public enum SettingsSubject: Hashable, Codable, Sendable {

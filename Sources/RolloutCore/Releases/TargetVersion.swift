@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What release management needs to know about an endpoint to target it (CAD-2, CAD-6, CAD-7).
 public struct EndpointReleaseFacts: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A partner's billing day of the month, 1...28 so that every month has it (SPEC §1, UPG-5, UPG-9).
 ///

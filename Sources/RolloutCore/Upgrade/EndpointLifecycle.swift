@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What happens to an endpoint in the upgrade programme (UPG-6): a device report, an end-user
 /// choice, a partner action or one of the endpoint's own deadlines.

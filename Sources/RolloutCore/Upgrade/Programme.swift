@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A partner's customer upgrade programme: the three instants of UPG-1.
 ///

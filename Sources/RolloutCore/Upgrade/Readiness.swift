@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What the new generation requires of an organisation before its upgrade (UPG-3). The defaults are
 /// the SPEC's wording turned into numbers; the configuration may replace any of them.

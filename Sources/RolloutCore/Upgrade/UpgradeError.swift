@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A request of the customer upgrade programme that breaks a rule (UPG-1, UPG-5, UPG-6, UPG-9).
 /// Nothing is written when one is thrown. `code` is stable for scripts and the CLI's `--json`;

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Timing of a distributor order (UPG-4).
 public enum UpgradeOrderTiming {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Why the daemon wakes at an instant (DMN-1): a business-day boundary, or a deadline some rule owns.
 public struct WakeReason: Hashable, Codable, Sendable, CustomStringConvertible {

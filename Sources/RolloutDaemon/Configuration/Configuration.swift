@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import RolloutCore
+public import Logging
+public import RolloutCore
 
 /// Everything an operator can set in `rolloutd.toml`. Every value has the SPEC default, so an
 /// empty file is a valid configuration. Nested by subject, like the file's tables.

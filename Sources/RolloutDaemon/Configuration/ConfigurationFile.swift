@@ -165,11 +165,11 @@ private struct Reader {
         }
     }
 
-    private func value(_ table: TOMLTable, _ dotted: String) -> TOMLValueConvertible? {
+    private func value(_ table: TOMLTable, _ dotted: String) -> (any TOMLValueConvertible)? {
         table[String(dotted.split(separator: ".").last!)]
     }
 
-    private func typeError(_ dotted: String, expected: String, got value: TOMLValueConvertible) -> ConfigurationError {
+    private func typeError(_ dotted: String, expected: String, got value: any TOMLValueConvertible) -> ConfigurationError {
         error(dotted, "expected \(expected), got \(value.type) \(value.debugDescription)")
     }
 

@@ -1,9 +1,9 @@
 import Foundation
-import Logging
+public import Logging
 import RolloutCore
-import RolloutEngine
-import RolloutStore
-import RolloutSystemd
+public import RolloutEngine
+public import RolloutStore
+public import RolloutSystemd
 import ServiceLifecycle
 import Synchronization
 import UnixSignals

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import Logging
-import RolloutCore
+public import Logging
+public import RolloutCore
 
 /// Turns a wake summary into journal entries (DMN-5): one summary entry per wake, one entry per
 /// skipped subject — counts, never one entry per endpoint.

@@ -1,7 +1,7 @@
-import Foundation
-import RolloutCore
-import RolloutEngine
-import RolloutStore
+public import Foundation
+public import RolloutCore
+public import RolloutEngine
+public import RolloutStore
 
 /// What the loop needs from the configuration; re-read at every iteration, so a reload
 /// (SIGHUP) takes effect at the next wake without restarting.

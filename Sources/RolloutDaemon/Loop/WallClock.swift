@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The loop's only source of time. The daemon uses the system clock; `rolloutctl run`,

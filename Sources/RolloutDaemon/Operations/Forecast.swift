@@ -1,7 +1,7 @@
-import Foundation
-import RolloutCore
-import RolloutEngine
-import RolloutStore
+public import Foundation
+public import RolloutCore
+public import RolloutEngine
+public import RolloutStore
 import Synchronization
 
 /// `rolloutctl forecast`: the real engine run forward on a private copy of the database, so

@@ -51,7 +51,7 @@ enum Outbox {
     /// named after it. Returns how many were new.
     static func emitAll(_ db: Database, kind: NotificationKind, audience: NotificationAudience, source: String,
                         arguments: StatementArguments = [], late: Bool) throws -> Int {
-        var textArguments: [DatabaseValueConvertible?] = []
+        var textArguments: [(any DatabaseValueConvertible)?] = []
         func fill(_ part: KeyPath<NotificationTemplate, String>) -> String {
             var cases = ""
             for language in Language.allCases {
@@ -73,7 +73,7 @@ enum Outbox {
                    '\(kind.rawValue)', '\(audience.rawValue)', src.partner_id, src.organisation_id, src.user_id, src.endpoint_id,
                    src.locale, src.due_at, CAST(strftime('%s','now') AS INTEGER), ?, \(subjectSQL), \(bodySQL)
             FROM (\(source)) AS src
-            """, arguments: StatementArguments([late as DatabaseValueConvertible?] + textArguments) + arguments)
+            """, arguments: StatementArguments([late as (any DatabaseValueConvertible)?] + textArguments) + arguments)
         return db.changesCount
     }
 

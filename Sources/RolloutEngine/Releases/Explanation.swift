@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
-import RolloutCore
-import RolloutStore
+public import RolloutCore
+public import RolloutStore
 
 /// The answer of `rolloutctl explain` (CAD-3): an organisation's effective schedule with the
 /// chain of reasons, and the target of each endpoint asked about.

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
-import RolloutCore
-import RolloutStore
+public import RolloutCore
+public import RolloutStore
 
 /// An organisation's release settings as an admin sees them (`rolloutctl settings show`).
 public struct OrganisationSettings: Codable, Sendable {

@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import RolloutCore
+public import Foundation
+public import GRDB
+public import RolloutCore
 import RolloutStore
 
 /// Release management at wakes (SPEC §3): applies due schedule and toggle changes, keeps each

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
-import RolloutCore
-import RolloutStore
+public import RolloutCore
+public import RolloutStore
 
 /// A schedule or toggle change the rules accepted and stored for the daemon to apply (CAD-8).
 public struct ScheduleChangeReceipt: Codable, Equatable, Sendable {

@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import RolloutCore
+public import Foundation
+public import GRDB
+public import RolloutCore
 import RolloutStore
 
 /// The customer upgrade programme at wakes (SPEC §4): banners, readiness, orders, endpoint

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
-import RolloutCore
-import RolloutStore
+public import RolloutCore
+public import RolloutStore
 
 /// What partners, distributors and devices ask of the upgrade programme, checked against the
 /// rules when asked; refused requests write nothing and say why.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import RolloutCore
-import RolloutStore
+public import RolloutCore
+public import RolloutStore
 
 /// The outcome of asking the store to process a wake.
 public enum WakeOutcome: Sendable {

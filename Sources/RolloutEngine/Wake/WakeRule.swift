@@ -1,7 +1,7 @@
-import Foundation
-import GRDB
-import RolloutCore
-import RolloutStore
+public import Foundation
+public import GRDB
+public import RolloutCore
+public import RolloutStore
 
 /// One area of the product's rules that acts at wakes: release management (CAD), the customer
 /// upgrade programme (UPG). The extension point of the loop: the loop knows nothing of cadences

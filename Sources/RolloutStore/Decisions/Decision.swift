@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import RolloutCore
+public import Foundation
+public import GRDB
+public import RolloutCore
 
 /// What a decision of the audit trail decided: one case per kind, each owned by one SPEC rule.
 /// Stored in `decision.kind`; rows written before kinds existed have none.

@@ -1,5 +1,5 @@
-import Foundation
-import GRDB
+public import Foundation
+package import GRDB
 import RolloutCore
 
 /// The daemon's liveness as the database records it (DMN-8): who serves this database, since

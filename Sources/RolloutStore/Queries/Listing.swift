@@ -6,7 +6,7 @@ import RolloutCore
 public enum JSONValue: Codable, Equatable, Sendable {
     case null, bool(Bool), int(Int64), string(String), array([JSONValue]), object([String: JSONValue])
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -18,7 +18,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }

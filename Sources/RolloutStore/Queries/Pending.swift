@@ -1,4 +1,4 @@
-import GRDB
+package import GRDB
 
 /// Work the store holds that a future wake will act on, for STATUS= and `rolloutctl status`.
 public struct PendingCounts: Codable, Equatable, Sendable {

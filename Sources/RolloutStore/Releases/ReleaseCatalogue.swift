@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import RolloutCore
+public import RolloutCore
 
 /// One release of the catalogue with its builds (CAD-11).
 public struct CatalogueRelease: Codable, Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
-import RolloutCore
+package import GRDB
+package import RolloutCore
 
 /// Reads the facts the release-management rules (CAD) decide from, and keeps each
 /// organisation's resolved schedule current.

@@ -1,5 +1,5 @@
-import Foundation
-import GRDB
+public import Foundation
+public import GRDB
 
 /// Asks the next wake to recompute endpoint targets, because something they depend on changed
 /// outside a wake. Writers call it in their own transaction; the loop sees the request at its

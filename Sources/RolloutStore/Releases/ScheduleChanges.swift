@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import RolloutCore
+package import Foundation
+package import GRDB
+package import RolloutCore
 
 /// Stored schedule and toggle change requests (CAD-8): written by `rolloutctl` or a console,
 /// applied by a wake at their apply-by instant.

@@ -1,4 +1,4 @@
-import GRDB
+package import GRDB
 
 /// The versioned schema. Each migration runs once, in order, inside a transaction; the
 /// daemon and the CLI both migrate on open, so whichever opens a new file first creates it.

@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import RolloutCore
+public import Foundation
+package import GRDB
+public import RolloutCore
 
 /// The processed cursor (DMN-2, DMN-4) and the log of processed wakes. The engine moves the
 /// cursor inside each wake's transaction; these are the reads and the moves made outside one.
