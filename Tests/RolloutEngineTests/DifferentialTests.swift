@@ -163,7 +163,9 @@ struct DifferentialTests {
                         """, arguments: [entry.id, entry.endpoint.platform.rawValue, Self.osVersions[entry.endpoint.os], Self.version(1).sortKey,
                                          Self.agentVersions[entry.endpoint.agent], entry.lastCheckIn.map(Instant.seconds)])
                 }
-                return try ReadinessEvaluation.evaluate(db, organisations: "SELECT 'o'", at: at, criteria: criteria, calendar: Self.calendar)["o"]
+                var unreadable: [String: String] = [:]
+                return try ReadinessEvaluation.evaluate(db, organisations: "SELECT 'o'", at: at, criteria: criteria, calendar: Self.calendar,
+                                                        unreadable: &unreadable)["o"]
             }
             #expect(actual == expected, "at \(Instant.format(at)), features \(features.sorted())")
         }

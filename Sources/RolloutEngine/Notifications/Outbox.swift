@@ -85,8 +85,7 @@ enum Outbox {
     /// The language of a partner's notifications (NOT-2).
     static func language(_ db: Database, partner: String?) throws -> Language {
         guard let partner else { return .en }
-        return try String.fetchOne(db, sql: "SELECT locale FROM partner WHERE id = ?", arguments: [partner])
-            .flatMap(Language.init(rawValue:)) ?? .en
+        return try Language.fetchOne(db, sql: "SELECT locale FROM partner WHERE id = ?", arguments: [partner]) ?? .en
     }
 
     /// The language of an organisation's notifications, in SQL: its first managing partner's.

@@ -117,7 +117,10 @@ extension Store {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .custom { decoder in
                 let text = try decoder.singleValueContainer().decode(String.self)
-                return Instant.parse(text) ?? Date(timeIntervalSince1970: 0)
+                guard let date = Instant.parse(text) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad instant \(text) in the last wake's summary"))
+                }
+                return date
             }
             let last = try Row.fetchOne(db, sql: "SELECT at, processed_at, late, summary FROM wake ORDER BY at DESC LIMIT 1").map { row in
                 let summary = try decoder.decode(WakeSummary.self, from: Data((row["summary"] as String).utf8))
@@ -128,7 +131,7 @@ extension Store {
                 SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override, requested_at, apply_by
                 FROM schedule_change WHERE \(SQLCondition.pendingChange) ORDER BY apply_by, id
                 """).compactMap { row -> StatusReport.PendingChange? in
-                guard let request = ScheduleChanges.request(row) else { return nil }
+                guard let request = try ScheduleChanges.request(row) else { return nil }
                 let subject = switch request.subject {
                 case .organisation(let id): "organisation:\(id)"
                 case .partner(let id): "partner:\(id)"

@@ -76,10 +76,10 @@ extension Store {
                                            arguments: [user, organisation]) != true {
                 throw StoreError(code: .notFound, message: "no user '\(user)' in organisation '\(organisation)'")
             }
-            let targets = rows.compactMap { row -> Explanation.EndpointTarget? in
+            let targets = try rows.compactMap { row -> Explanation.EndpointTarget? in
                 guard let platform = Platform(rawValue: row["platform"]), let installed = Version(row["installed_version"]) else { return nil }
                 let facts = EndpointReleaseFacts(platform: platform, installedVersion: installed,
-                                                 automaticUpgrades: AutomaticUpgrades(rawValue: row["switch"]) ?? .inherit)
+                                                 automaticUpgrades: try row.decode(AutomaticUpgrades.self, forColumn: "switch"))
                 let target = timeline.target(for: facts, at: at, under: effective.schedule)
                 let (decision, rule, release): (String, String, Release?) = switch target {
                 case .upgradeTo(_, let release): ("upgrade_to", "CAD-2", release)

@@ -29,7 +29,7 @@ enum Declarations {
             let partner: String = row["id"]
             guard LegacyDeclarations.onBillingDay(legacyCustomers: try Orders.legacyCustomers(db, partner: partner), finalDeclared: false) != nil
             else { continue }
-            let language = Language(rawValue: row["locale"]) ?? .en
+            let language = try row.decode(Language.self, forColumn: "locale")
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: .monthlyLegacyDeclaration, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"], .date: NotificationDates.format(billing, language, calendar: calendar)],
@@ -50,7 +50,7 @@ enum Declarations {
         let after = try Orders.legacyCustomers(db, partner: partner)
         guard LegacyDeclarations.onUpgrade(legacyCustomersBefore: legacyBefore, legacyCustomersAfter: after,
                                            finalDeclared: row["final_declaration_at"] as Int64? != nil) != nil else { return }
-        let language = Language(rawValue: row["locale"]) ?? .en
+        let language = try row.decode(Language.self, forColumn: "locale")
         wake.notified(try Outbox.emit(db, Outbox.Notice(
             kind: .finalLegacyDeclaration, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
             values: [.partner: row["name"]], subject: "partner:\(partner)", occurrence: LegacyDeclarations.finalOccurrence,

@@ -66,7 +66,7 @@ enum Orders {
         for row in answers {
             let id: Int64 = row["id"], organisation: String = row["organisation_id"], partner: String = row["partner_id"]
             let answeredAt = Instant.date(row["answered_at"])
-            let language = Language(rawValue: row["locale"]) ?? .en
+            let language = try row.decode(Language.self, forColumn: "locale")
             try db.execute(sql: "UPDATE upgrade_order SET applied_at = ? WHERE id = ?", arguments: [Instant.seconds(wake.wake.at), id])
             guard row["state"] as String == "processed" else {
                 wake.notified(try Outbox.emit(db, Outbox.Notice(
@@ -88,8 +88,9 @@ enum Orders {
             }
             let legacyBefore = try legacyCustomers(db, partner: partner)
             let delay: EndpointUpgradeDelay, billingDay: BillingDay
+            let policy = try row.decode(UpgradePolicy.self, forColumn: "upgrade_policy")
             do throws(UpgradeError) {
-                delay = try EndpointUpgradeDelay(policy: UpgradePolicy(rawValue: row["upgrade_policy"]) ?? .automatic,
+                delay = try EndpointUpgradeDelay(policy: policy,
                                                  partnerDays: row["partner_delay"], organisationOverrideDays: row["upgrade_delay_days"],
                                                  defaults: wake.rules.policy)
                 billingDay = try BillingDay(row["billing_day"])
@@ -164,7 +165,7 @@ enum Orders {
                                 afterValue: DecisionValue(order: placed.order, orderState: "ordered"))
                 wake.count("order_placed")
             } else {
-                let language = Language(rawValue: row["locale"]) ?? .en
+                let language = try row.decode(Language.self, forColumn: "locale")
                 let failing = checklist.failingItems.map(\.name.rawValue).joined(separator: ",")
                 let inserted = try Outbox.emit(db, Outbox.Notice(
                     kind: .upgradeHeld, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,

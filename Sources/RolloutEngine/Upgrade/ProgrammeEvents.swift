@@ -17,7 +17,7 @@ enum ProgrammeEvents {
             """, arguments: [Instant.seconds(wake.wake.at)])
         for row in due {
             let partner: String = row["partner_id"]
-            let language = Language(rawValue: row["locale"]) ?? .en
+            let language = try row.decode(Language.self, forColumn: "locale")
             let announceAt = Instant.date(row["announce_at"])
             let windowStart = Instant.date(row["window_start_at"])
             wake.notified(try Outbox.emit(db, Outbox.Notice(
@@ -50,7 +50,7 @@ enum ProgrammeEvents {
             """, arguments: [Instant.seconds(wake.wake.at)])
         for row in due {
             let partner: String = row["partner_id"]
-            let language = Language(rawValue: row["locale"]) ?? .en
+            let language = try row.decode(Language.self, forColumn: "locale")
             let windowStart = Instant.date(row["window_start_at"])
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: .windowOpen, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,

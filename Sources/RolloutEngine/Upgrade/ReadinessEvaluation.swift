@@ -12,8 +12,11 @@ import RolloutStore
 /// an agent upgrade.
 enum ReadinessEvaluation {
     /// The checklist of each organisation selected by `organisations` (a SELECT of ids), at `at`.
+    /// An organisation whose stored policy features cannot be read gets no checklist: it is in
+    /// `unreadable`, with the reason, for the caller to report (DMN-7).
     static func evaluate(_ db: Database, organisations: String, arguments: StatementArguments = [],
-                         at instant: Date, criteria: ReadinessCriteria, calendar: BusinessCalendar) throws -> [String: Readiness] {
+                         at instant: Date, criteria: ReadinessCriteria, calendar: BusinessCalendar,
+                         unreadable: inout [String: String]) throws -> [String: Readiness] {
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS readiness_scope (organisation_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
             DELETE FROM temp.readiness_scope;
@@ -71,11 +74,16 @@ enum ReadinessEvaluation {
                 let samples = (row[ids] as String?).map { $0.split(separator: ",").map(String.init).sorted() } ?? []
                 return ReadinessFacts.Failing(count: row[count], sampleIDs: samples)
             }
-            let features = (try? JSONDecoder().decode([String].self, from: Data((row["policy_features"] as String).utf8))) ?? []
+            let organisation: String = row["organisation_id"]
+            let stored: String = row["policy_features"]
+            guard let features = try? JSONDecoder().decode([String].self, from: Data(stored.utf8)) else {
+                unreadable[organisation] = "organisation \(organisation): policy_features \(stored) is not a JSON list of strings; fix the row or load the organisation again"
+                continue
+            }
             let facts = ReadinessFacts(endpointCount: row["total"], notCheckedInRecently: failing("stale", "stale_ids"),
                                        unsupportedPlatform: failing("unsupported", "unsupported_ids"),
                                        outdatedAgent: failing("outdated", "outdated_ids"), policyFeaturesInUse: Set(features))
-            result[row["organisation_id"]] = Readiness(facts: facts, criteria: criteria)
+            result[organisation] = Readiness(facts: facts, criteria: criteria)
         }
         return result
     }

@@ -65,11 +65,16 @@ public struct UpgradeProgrammeRule: WakeRule {
     /// every boundary and whenever a programme instant falls due (window start, automatic upgrade).
     private func evaluateReadiness(_ wake: inout WakeContext) throws -> [String: Readiness] {
         guard wake.wake.isBoundary || wake.wake.reasons.contains(where: { $0.kind == "programme" }) else { return [:] }
+        var unreadable: [String: String] = [:]
         let readiness = try ReadinessEvaluation.evaluate(
             wake.db, organisations: """
                 SELECT DISTINCT o.id FROM programme p CROSS JOIN organisation_partner op ON op.partner_id = p.partner_id
                 JOIN organisation o ON o.id = op.organisation_id WHERE o.generation = 'legacy' AND p.window_start_at <= ?
-                """, arguments: [Instant.seconds(wake.wake.at)], at: wake.wake.at, criteria: criteria, calendar: wake.rules.calendar)
+                """, arguments: [Instant.seconds(wake.wake.at)], at: wake.wake.at, criteria: criteria, calendar: wake.rules.calendar,
+            unreadable: &unreadable)
+        for (organisation, reason) in unreadable.sorted(by: { $0.key < $1.key }) {
+            wake.skip("organisation:\(organisation)", rule: "UPG-3", reason: reason)
+        }
         for (organisation, ready) in try ReadinessEvaluation.store(wake.db, readiness, at: wake.wake.at) {
             let failing = readiness[organisation]!.failingItems.map(\.name.rawValue)
             try wake.record(.readiness, subjectKind: "organisation", subjectID: organisation, organisation: organisation,

@@ -50,10 +50,11 @@ extension Store {
             }
             let managed = Set(try String.fetchAll(db, sql: "SELECT organisation_id FROM organisation_partner WHERE partner_id = ?", arguments: [partner]))
             let named = organisations ?? Array(managed).sorted()
+            var unreadable: [String: String] = [:]
             let readiness = try ReadinessEvaluation.evaluate(
                 db, organisations: "SELECT value FROM json_each(?)",
                 arguments: [String(decoding: try JSONEncoder().encode(named), as: UTF8.self)],
-                at: instant, criteria: criteria, calendar: context.calendar)
+                at: instant, criteria: criteria, calendar: context.calendar, unreadable: &unreadable)
             var receipts: [UpgradeOrderReceipt] = []
             var problems: [String] = []
             for organisation in named {
@@ -75,7 +76,7 @@ extension Store {
                 }
                 guard let checklist = readiness[organisation], checklist.isReady else {
                     if organisations != nil {
-                        problems.append("\(organisation): not ready — \(readiness[organisation]?.failingItemsText(.en) ?? "not evaluated")")
+                        problems.append("\(organisation): not ready — \(readiness[organisation]?.failingItemsText(.en) ?? unreadable[organisation] ?? "not evaluated")")
                     }
                     continue
                 }
@@ -158,7 +159,8 @@ extension Store {
                 at: instant, kind: .endpointUpgrade, subjectKind: "endpoint", subjectID: endpoint, partner: partner,
                 organisation: organisation, before: state.rawValue, after: next.state.rawValue + " (\(event.name))",
                 beforeValue: DecisionValue(upgradeState: state), afterValue: DecisionValue(upgradeState: next.state, event: event.name)))
-            let language = Language(rawValue: row["locale"] ?? "en") ?? .en
+            // No upgrade partner (NULL): English, as for every notification without a partner.
+            let language = try row.decode(Language?.self, forColumn: "locale") ?? .en
             for notice in step.notices {
                 let audience: NotificationAudience = notice.kind.audiences.first ?? .endUser
                 var values: [NotificationPlaceholder: String] = [.endpoint: endpoint, .organisation: row["organisation_name"]]

@@ -36,7 +36,8 @@ package enum ReleaseFacts {
             FROM organisation\(orgFilter)
             """, arguments: StatementArguments(ids.map(Array.init) ?? [])) {
             let id: String = row["id"]
-            let origin = (row["schedule_origin"] as String?).flatMap(Actor.init(rawValue:)) ?? .partner
+            // NULL: a schedule loaded from a document, which partners administer.
+            let origin = try row.decode(Actor?.self, forColumn: "schedule_origin") ?? .partner
             facts[id] = OrganisationReleaseFacts(
                 partners: (managers[id] ?? []).sorted { $0.partnerID < $1.partnerID },
                 schedule: schedule(row).map { OrganisationSchedule(schedule: $0, origin: origin, setAt: setAt(row)) },

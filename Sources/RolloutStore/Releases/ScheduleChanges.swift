@@ -14,7 +14,7 @@ package enum ScheduleChanges {
             """).compactMap(request)
     }
 
-    package static func request(_ row: Row) -> ScheduleChangeRequest? {
+    package static func request(_ row: Row) throws -> ScheduleChangeRequest? {
         let edit: ScheduleEdit
         switch row["kind"] as String {
         case "schedule":
@@ -30,7 +30,7 @@ package enum ScheduleChanges {
         let subject: SettingsSubject = (row["organisation_id"] as String?).map { .organisation($0) } ?? .partner(row["partner_id"])
         return ScheduleChangeRequest(
             id: String(row["id"] as Int64), subject: subject, edit: edit,
-            requestedBy: Actor(rawValue: row["actor"]) ?? .partner,
+            requestedBy: try row.decode(Actor.self, forColumn: "actor"),
             requestedAt: Instant.date(row["requested_at"]), applyBy: Instant.date(row["apply_by"]))
     }
 
