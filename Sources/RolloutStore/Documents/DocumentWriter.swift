@@ -15,16 +15,29 @@ extension KnownIDs {
     }
 }
 
-extension StateDocument {
-    /// Upserts every entity by id. Each object is the whole declared state of its entity:
-    /// optional fields it omits return to their defaults. What the daemon owns (targets,
-    /// lifecycle, migration times, orders) is never touched by a document.
-    ///
-    /// A schedule the document sets or changes is recorded as set at `loadedAt` (CAD-3 reasons
-    /// say who set it and when); the effective schedules of the organisations it touches are
-    /// resolved again, and their endpoints' targets are recomputed at the next wake.
-    public func write(_ db: Database, loadedAt: Int64) throws {
-        let partnerStatement = try db.makeStatement(sql: """
+/// Upserts each entity by id as the reader hands it over. Each object is the whole declared
+/// state of its entity: optional fields it omits return to their defaults. What the daemon owns
+/// (targets, lifecycle, migration times, orders) is never touched by a document.
+///
+/// A schedule the document sets or changes is recorded as set at `loadedAt` (CAD-3 reasons
+/// say who set it and when). Foreign keys are checked at commit (`defer_foreign_keys`), since
+/// an element may name one that comes later in the file; the reader has checked every
+/// reference by then, with its JSON path.
+struct DocumentWriter: DocumentSink {
+    let db: Database
+    let loadedAt: Int64
+    /// The organisations whose CAD-3 inputs the document may have changed: those it names and
+    /// those managed by a partner it names.
+    private(set) var organisationIDs: [String] = []
+    private(set) var partnerIDs: [String] = []
+    private let partnerStatement, organisationStatement, clearPartners, addPartner, userStatement, endpointStatement: Statement
+    private let releaseStatement, canonicalVersion, clearBuilds, addBuild: Statement
+
+    init(_ db: Database, loadedAt: Int64) throws {
+        self.db = db
+        self.loadedAt = loadedAt
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        partnerStatement = try db.makeStatement(sql: """
             INSERT INTO partner (id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
                                  upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day, schedule_set_at)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
@@ -36,15 +49,7 @@ extension StateDocument {
                 upgrade_delay_days=excluded.upgrade_delay_days, end_user_deferral_days=excluded.end_user_deferral_days,
                 billing_day=excluded.billing_day
             """)
-        for p in partners {
-            try partnerStatement.execute(arguments: [
-                p.id, p.name, p.locale.rawValue, p.releaseManagement, p.allowCustomerOverride,
-                p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
-                p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
-            ])
-        }
-
-        let organisationStatement = try db.makeStatement(sql: """
+        organisationStatement = try db.makeStatement(sql: """
             INSERT INTO organisation (id, name, generation, cadence, defer_weeks, schedule_origin, allow_customer_override,
                                       legacy_defer_months, upgrade_delay_days, schedule_set_at, policy_features)
             VALUES (?,?,?,?,?,?,?,?,?,?,?)
@@ -56,29 +61,14 @@ extension StateDocument {
                 allow_customer_override=excluded.allow_customer_override, legacy_defer_months=excluded.legacy_defer_months,
                 upgrade_delay_days=excluded.upgrade_delay_days, policy_features=excluded.policy_features
             """)
-        let clearPartners = try db.makeStatement(sql: "DELETE FROM organisation_partner WHERE organisation_id = ?")
-        let addPartner = try db.makeStatement(sql: "INSERT INTO organisation_partner (organisation_id, partner_id) VALUES (?, ?)")
-        for o in organisations {
-            try organisationStatement.execute(arguments: [
-                o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
-                o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
-                o.legacyDeferMonths, o.upgradeDelayDays, o.schedule.map { _ in loadedAt },
-                String(decoding: try JSONEncoder().encode(Set(o.policyFeatures).sorted()), as: UTF8.self),
-            ])
-            try clearPartners.execute(arguments: [o.id])
-            for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }
-        }
-
-        let userStatement = try db.makeStatement(sql: """
+        clearPartners = try db.makeStatement(sql: "DELETE FROM organisation_partner WHERE organisation_id = ?")
+        addPartner = try db.makeStatement(sql: "INSERT INTO organisation_partner (organisation_id, partner_id) VALUES (?, ?)")
+        userStatement = try db.makeStatement(sql: """
             INSERT INTO user (id, organisation_id, name, automatic_upgrades) VALUES (?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, name=excluded.name,
                 automatic_upgrades=excluded.automatic_upgrades
             """)
-        for u in users {
-            try userStatement.execute(arguments: [u.id, u.organisation, u.name, u.automaticUpgrades.rawValue])
-        }
-
-        let endpointStatement = try db.makeStatement(sql: """
+        endpointStatement = try db.makeStatement(sql: """
             INSERT INTO endpoint (id, organisation_id, user_id, platform, os_version, installed_version, installed_version_key,
                                   agent_generation, agent_version, last_check_in)
             VALUES (?,?,?,?,?,?,?,?,?,?)
@@ -87,34 +77,59 @@ extension StateDocument {
                 installed_version_key=excluded.installed_version_key, agent_generation=excluded.agent_generation,
                 agent_version=excluded.agent_version, last_check_in=excluded.last_check_in
             """)
-        for e in endpoints {
-            try endpointStatement.execute(arguments: [
-                e.id, e.organisation, e.user, e.platform.rawValue, e.osVersion, e.installedVersion.description,
-                e.installedVersion.sortKey, e.agentGeneration.rawValue, e.agentVersion, e.lastCheckIn.map(Instant.seconds),
-            ])
-        }
-
-        let releaseStatement = try db.makeStatement(sql: """
+        releaseStatement = try db.makeStatement(sql: """
             INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)
             ON CONFLICT(version) DO UPDATE SET auto_date=excluded.auto_date, critical=excluded.critical
             """)
-        let clearBuilds = try db.makeStatement(sql: "DELETE FROM release_build WHERE version = ?")
-        let addBuild = try db.makeStatement(sql: "INSERT INTO release_build (version, platform, file, size, sha256) VALUES (?,?,?,?,?)")
-        for r in releases {
-            let version = try canonicalVersion(db, r.version)
-            try releaseStatement.execute(arguments: [version, r.version.sortKey, Instant.seconds(r.automaticDate), r.critical])
-            try clearBuilds.execute(arguments: [version])
-            for b in r.builds {
-                try addBuild.execute(arguments: [version, b.platform.rawValue, b.file, b.size, b.sha256])
-            }
+        // `45.2` and `45.2.0` are the same release: keep the spelling already stored.
+        canonicalVersion = try db.makeStatement(sql: "SELECT version FROM release WHERE version_key = ?")
+        clearBuilds = try db.makeStatement(sql: "DELETE FROM release_build WHERE version = ?")
+        addBuild = try db.makeStatement(sql: "INSERT INTO release_build (version, platform, file, size, sha256) VALUES (?,?,?,?,?)")
+    }
+
+    mutating func partner(_ p: StateDocument.Partner) throws {
+        try partnerStatement.execute(arguments: [
+            p.id, p.name, p.locale.rawValue, p.releaseManagement, p.allowCustomerOverride,
+            p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
+            p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
+        ])
+        partnerIDs.append(p.id)
+    }
+
+    mutating func organisation(_ o: StateDocument.Organisation) throws {
+        try organisationStatement.execute(arguments: [
+            o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
+            o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
+            o.legacyDeferMonths, o.upgradeDelayDays, o.schedule.map { _ in loadedAt }, Self.jsonArray(Set(o.policyFeatures).sorted()),
+        ])
+        try clearPartners.execute(arguments: [o.id])
+        for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }
+        organisationIDs.append(o.id)
+    }
+
+    mutating func user(_ u: StateDocument.User) throws {
+        try userStatement.execute(arguments: [u.id, u.organisation, u.name, u.automaticUpgrades.rawValue])
+    }
+
+    mutating func endpoint(_ e: StateDocument.Endpoint) throws {
+        try endpointStatement.execute(arguments: [
+            e.id, e.organisation, e.user, e.platform.rawValue, e.osVersion, e.installedVersion.description,
+            e.installedVersion.sortKey, e.agentGeneration.rawValue, e.agentVersion, e.lastCheckIn.map(Instant.seconds),
+        ])
+    }
+
+    mutating func release(_ r: StateDocument.Release) throws {
+        let version = try String.fetchOne(canonicalVersion, arguments: [r.version.sortKey]) ?? r.version.description
+        try releaseStatement.execute(arguments: [version, r.version.sortKey, Instant.seconds(r.automaticDate), r.critical])
+        try clearBuilds.execute(arguments: [version])
+        for b in r.builds {
+            try addBuild.execute(arguments: [version, b.platform.rawValue, b.file, b.size, b.sha256])
         }
     }
 
-    /// The organisations whose CAD-3 inputs this document may have changed: those it names and
-    /// those managed by a partner it names.
-    func touchedOrganisations(_ db: Database) throws -> Set<String> {
-        var ids = Set(organisations.map(\.id))
-        let partnerIDs = partners.map(\.id)
+    /// The organisations whose effective schedule (CAD-3) the document may have moved.
+    func touchedOrganisations() throws -> Set<String> {
+        var ids = Set(organisationIDs)
         if !partnerIDs.isEmpty {
             ids.formUnion(try String.fetchAll(db, sql: """
                 SELECT organisation_id FROM organisation_partner WHERE partner_id IN (\(ReleaseFacts.placeholders(partnerIDs.count)))
@@ -123,25 +138,58 @@ extension StateDocument {
         return ids
     }
 
-    /// `45.2` and `45.2.0` are the same release: keep the spelling already stored.
-    private func canonicalVersion(_ db: Database, _ version: Version) throws -> String {
-        try String.fetchOne(db, sql: "SELECT version FROM release WHERE version_key = ?", arguments: [version.sortKey])
-            ?? version.description
+    /// A JSON array of strings, written without an encoder per organisation.
+    static func jsonArray(_ strings: [String]) -> String {
+        var text = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { text += "," }
+            text += "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": text += "\\\""
+                case "\\": text += "\\\\"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                case "\t": text += "\\t"
+                case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
+                default: text.unicodeScalars.append(scalar)
+                }
+            }
+            text += "\""
+        }
+        return text + "]"
     }
 }
 
+/// What `apply` loaded: how many entities of each kind, for the CLI's summary.
+public struct AppliedDocument: Sendable {
+    public let counts: [String: Int]
+}
+
 extension Store {
-    /// Validates and writes a state document in one transaction; on any problem nothing is written.
-    /// `at` is when the document is loaded: targets are recomputed by the first wake at or after
-    /// it; without it, by the very next wake.
+    /// Validates and writes a state document held in memory, in one transaction; on any problem
+    /// nothing is written. `at` is when the document is loaded: targets are recomputed by the
+    /// first wake at or after it; without it, by the very next wake.
     @discardableResult
-    public func apply(_ data: Data, at instant: Date? = nil) throws -> StateDocument {
+    public func apply(_ data: Data, at instant: Date? = nil) throws -> AppliedDocument {
+        try apply(JSONStream(data: data), at: instant)
+    }
+
+    /// The same, streaming the document from an open file descriptor (a file or standard
+    /// input): memory stays proportional to one element, whatever the document's size.
+    @discardableResult
+    public func apply(descriptor: Int32, at instant: Date? = nil) throws -> AppliedDocument {
+        try apply(JSONStream(descriptor: descriptor), at: instant)
+    }
+
+    private func apply(_ stream: JSONStream, at instant: Date?) throws -> AppliedDocument {
         try write { db in
-            let document = try StateDocument.parse(data, existing: try KnownIDs.fetch(db))
-            try document.write(db, loadedAt: Instant.seconds(instant ?? Date()))
-            try ReleaseFacts.refreshEffectiveSchedules(db, ids: try document.touchedOrganisations(db))
+            var reader = DocumentReader()
+            var writer = try DocumentWriter(db, loadedAt: Instant.seconds(instant ?? Date()))
+            try reader.read(stream, existing: try KnownIDs.fetch(db), into: &writer)
+            try ReleaseFacts.refreshEffectiveSchedules(db, ids: try writer.touchedOrganisations())
             try RetargetRequest.add(db, scope: "document", at: instant ?? Date(timeIntervalSince1970: 0))
-            return document
+            return AppliedDocument(counts: reader.counts)
         }
     }
 }

@@ -4,12 +4,12 @@ import RolloutCore
 /// Typed reads of one JSON object's fields. Each read records the key as known; a bad value
 /// records a problem at `path.key` and reads as nil, so one pass finds every problem.
 struct Fields {
-    let object: [String: Any]
+    let object: [String: DocumentValue]
     let path: String
     private(set) var problems: [DocumentProblem] = []
     private var known: Set<String> = []
 
-    init(object: [String: Any], path: String) {
+    init(object: [String: DocumentValue], path: String) {
         self.object = object
         self.path = path
     }
@@ -27,9 +27,9 @@ struct Fields {
         }
     }
 
-    private mutating func raw(_ key: String, required: Bool) -> Any? {
+    private mutating func raw(_ key: String, required: Bool) -> DocumentValue? {
         known.insert(key)
-        guard let value = object[key], !(value is NSNull) else {
+        guard let value = object[key], !value.isNull else {
             if required { problem(key, "required") }
             return nil
         }
@@ -38,7 +38,7 @@ struct Fields {
 
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let string = value as? String else {
+        guard case .string(let string) = value else {
             problem(key, "expected a string")
             return nil
         }
@@ -50,37 +50,52 @@ struct Fields {
     /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere.
     mutating func id(_ key: String) -> String? {
         guard let id = string(key, required: true) else { return nil }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
-        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(allowed.contains) else {
+        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(Self.isIDScalar) else {
             problem(key, "'\(id)' is not a valid id (1–128 letters, digits or -_.:@)")
             return nil
         }
         return id
     }
 
+    /// The allowed id characters; ASCII ones are decided without a CharacterSet lookup, since
+    /// a document holds a million ids.
+    private static let idCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+    private static func isIDScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", ":", "@": true
+        default: scalar.isASCII ? false : idCharacters.contains(scalar)
+        }
+    }
+
     mutating func strings(_ key: String) -> [String]? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let strings = value as? [String] else {
+        guard case .array(let elements) = value else {
             problem(key, "expected an array of strings")
             return nil
+        }
+        var strings: [String] = []
+        for element in elements {
+            guard case .string(let string) = element else {
+                problem(key, "expected an array of strings")
+                return nil
+            }
+            strings.append(string)
         }
         return strings
     }
 
     mutating func bool(_ key: String) -> Bool? {
         guard let value = raw(key, required: false) else { return nil }
-        // JSONSerialization gives NSNumber for both numbers and booleans; only a real boolean passes.
-        guard let number = value as? NSNumber, number.isJSONBoolean else {
+        guard case .bool(let bool) = value else {
             problem(key, "expected true or false")
             return nil
         }
-        return number.boolValue
+        return bool
     }
 
     mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let number = value as? NSNumber, !number.isJSONBoolean,
-              let int = Int(exactly: number.doubleValue) else {
+        guard case .number(let number) = value, let int = Int(exactly: number) else {
             problem(key, "expected an integer")
             return nil
         }
@@ -122,7 +137,7 @@ struct Fields {
     /// `{"cadence": "latest", "defer_weeks": 2, "origin": "customer"}`; bounds per CAD-1.
     mutating func schedule(_ key: String) -> (Schedule, Actor?)? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let object = value as? [String: Any] else {
+        guard case .object(let object) = value else {
             problem(key, "expected an object with cadence and defer_weeks")
             return nil
         }
@@ -142,8 +157,18 @@ struct Fields {
     }
 }
 
-extension NSNumber {
-    /// JSONSerialization returns booleans and numbers alike as NSNumber; a boolean is stored as
-    /// a C `char` ("c"), which no JSON number produces.
-    fileprivate var isJSONBoolean: Bool { String(cString: objCType) == "c" }
+extension DocumentValue {
+    var isNull: Bool {
+        if case .null = self { true } else { false }
+    }
+
+    /// The value as a string, or nil when it is another kind of value.
+    var string: String? {
+        if case .string(let string) = self { string } else { nil }
+    }
+
+    /// The value as an object, or nil when it is another kind of value.
+    var object: [String: DocumentValue]? {
+        if case .object(let object) = self { object } else { nil }
+    }
 }
