@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolloutEngine
 import RolloutStore
 
 struct DatabaseCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolloutEngine
 import RolloutStore
 
 extension EntityKind: ExpressibleByArgument {}

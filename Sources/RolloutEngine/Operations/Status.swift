@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// What `rolloutctl status` reports: where the daemon is in its schedule and what is pending.
 public struct StatusReport: Codable, Sendable {
@@ -92,7 +93,7 @@ extension Store {
             }
             let changes = try Row.fetchAll(db, sql: """
                 SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override, requested_at, apply_by
-                FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL ORDER BY apply_by, id
+                FROM schedule_change WHERE \(SQLCondition.pendingChange) ORDER BY apply_by, id
                 """).compactMap { row -> StatusReport.PendingChange? in
                 guard let request = ScheduleChanges.request(row) else { return nil }
                 let subject = switch request.subject {
