@@ -32,6 +32,7 @@ let package = Package(
             dependencies: [
                 .product(name: "RolloutCore", package: "rolloutd"),
                 .product(name: "RolloutStore", package: "rolloutd"),
+                .product(name: "RolloutEngine", package: "rolloutd"),
                 .product(name: "RolloutDaemon", package: "rolloutd"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

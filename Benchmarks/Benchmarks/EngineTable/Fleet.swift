@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 /// The benchmark fleet: 1,000,000 endpoints in 100,000 organisations of 100 partners, built with

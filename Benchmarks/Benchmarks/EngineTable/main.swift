@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 #if canImport(Glibc)
 import Glibc
@@ -140,18 +141,23 @@ func referenceRetarget(_ db: Database, schedule: Schedule?, to version: Version,
         CREATE TEMP TABLE t AS SELECT e.id, e.organisation_id, e.user_id, e.target_version AS old FROM endpoint e
         JOIN organisation o ON o.id = e.organisation_id LEFT JOIN user u ON u.id = e.user_id
         WHERE \(filter) e.platform IN ('windows','macos','linux') AND coalesce(u.automatic_upgrades, 'inherit') <> 'off'
-          AND e.installed_version_key < ?1 AND e.target_version_key IS NOT ?1;
-        UPDATE endpoint SET target_version = ?2, target_version_key = ?1, target_set_at = ?3 WHERE id IN (SELECT id FROM temp.t);
+          AND e.installed_version_key < ?1 AND e.target_version_key IS NOT ?1
+        """, arguments: [version.sortKey])
+    try db.execute(sql: "UPDATE endpoint SET target_version = ?, target_version_key = ?, target_set_at = ? WHERE id IN (SELECT id FROM temp.t)",
+                   arguments: [version.description, version.sortKey, at])
+    try db.execute(sql: """
         INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-        SELECT ?3, 'CAD-2', 'endpoint', id, organisation_id, old, ?2 FROM temp.t;
+        SELECT ?, 'CAD-2', 'endpoint', id, organisation_id, old, ? FROM temp.t
+        """, arguments: [at, version.description])
+    try db.execute(sql: """
         INSERT INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id, locale, due_at,
                                   emitted_at, late, subject, body)
-        SELECT 'reference|endpoint:' || t.id || '|' || ?2, 'update_available', 'end_user', op.partner_id, t.organisation_id, t.user_id,
-               t.id, p.locale, ?3, ?3, 0, 'Version ' || ?2 || ' is available',
-               'Version ' || ?2 || ' of the app is available for ' || o.name || ' and installs automatically.'
+        SELECT 'reference|endpoint:' || t.id || '|' || ?1, 'update_available', 'end_user', op.partner_id, t.organisation_id, t.user_id,
+               t.id, p.locale, ?2, ?2, 0, 'Version ' || ?1 || ' is available',
+               'Version ' || ?1 || ' of the app is available for ' || o.name || ' and installs automatically.'
         FROM temp.t t JOIN organisation o ON o.id = t.organisation_id JOIN organisation_partner op ON op.organisation_id = t.organisation_id
-        JOIN partner p ON p.id = op.partner_id WHERE t.user_id IS NOT NULL;
-        """, arguments: [version.sortKey, version.description, at])
+        JOIN partner p ON p.id = op.partner_id WHERE t.user_id IS NOT NULL
+        """, arguments: [version.description, at])
     try referenceWakeLog(db, at: Instant.date(at))
 }
 
@@ -160,17 +166,23 @@ func referenceTrigger(_ db: Database, at: Date) throws {
     let at = Instant.seconds(at)
     try db.execute(sql: """
         CREATE TEMP TABLE t AS SELECT e.id, e.organisation_id, e.user_id, o.upgrade_partner_id AS partner_id FROM endpoint e
-        JOIN organisation o ON o.id = e.organisation_id WHERE e.upgrade_state = 'pending' AND e.upgrade_at <= ?1;
+        JOIN organisation o ON o.id = e.organisation_id WHERE e.upgrade_state = 'pending' AND e.upgrade_at <= ?
+        """, arguments: [at])
+    try db.execute(sql: """
         UPDATE endpoint SET upgrade_state = 'notified', upgrade_state_at = ?1, triggered_at = upgrade_at, upgrade_at = NULL,
-               deferral_deadline = ?1 + 7 * 86400, next_reminder_at = NULL WHERE id IN (SELECT id FROM temp.t);
+               deferral_deadline = ?1 + 7 * 86400, next_reminder_at = NULL WHERE id IN (SELECT id FROM temp.t)
+        """, arguments: [at])
+    try db.execute(sql: """
         INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-        SELECT ?1, 'UPG-6', 'endpoint', id, partner_id, organisation_id, 'pending', 'notified' FROM temp.t;
+        SELECT ?, 'UPG-6', 'endpoint', id, partner_id, organisation_id, 'pending', 'notified' FROM temp.t
+        """, arguments: [at])
+    try db.execute(sql: """
         INSERT INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id, locale, due_at,
                                   emitted_at, late, subject, body)
         SELECT 'reference|endpoint:' || t.id || '|' || ?1, 'endpoint_upgrade_available', 'end_user', t.partner_id, t.organisation_id,
-               t.user_id, t.id, p.locale, ?1, ?1, 0, 'An upgrade is ready for ' || t.id,
+               t.user_id, t.id, coalesce(p.locale, 'en'), ?1, ?1, 0, 'An upgrade is ready for ' || t.id,
                'The new generation of the agent is ready for ' || t.id || ' at ' || o.name || '; you may defer it until 30 November 2026.'
-        FROM temp.t t JOIN organisation o ON o.id = t.organisation_id LEFT JOIN partner p ON p.id = t.partner_id;
+        FROM temp.t t JOIN organisation o ON o.id = t.organisation_id LEFT JOIN partner p ON p.id = t.partner_id
         """, arguments: [at])
     try referenceWakeLog(db, at: Instant.date(at))
 }
