@@ -24,29 +24,8 @@ struct ChildRun {
     var status: Int32
 }
 
-/// Runs `arguments` (absolute path first) with stdout and stderr to `log`, and measures it.
-func runMeasured(_ arguments: [String], log: String) throws -> ChildRun {
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let start = ContinuousClock.now
-    let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-    guard spawned == 0 else { throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let elapsed = ContinuousClock.now - start
-    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return ChildRun(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                    peakRSSBytes: Int(usage.ru_maxrss) * 1024, status: exit)
-}
-
-/// Starts `arguments` in the background with output to `log`; returns its pid.
+/// Starts `arguments` (absolute path first) in the background with stdout and stderr to `log`;
+/// returns its pid.
 func spawn(_ arguments: [String], log: String) throws -> pid_t {
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -59,6 +38,19 @@ func spawn(_ arguments: [String], log: String) throws -> pid_t {
     let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
     guard spawned == 0 else { throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
     return pid
+}
+
+/// Runs `arguments` to the end, like `spawn`, and measures it.
+func runMeasured(_ arguments: [String], log: String) throws -> ChildRun {
+    let start = ContinuousClock.now
+    let pid = try spawn(arguments, log: log)
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let elapsed = ContinuousClock.now - start
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ChildRun(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                    peakRSSBytes: Int(usage.ru_maxrss) * 1024, status: exit)
 }
 
 /// User + system CPU seconds a live process has used so far (`/proc/PID/stat`, fields 14 and 15).

@@ -23,9 +23,9 @@ public enum Instant {
     /// making a String).
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var reader = DigitReader(bytes: bytes)
-        guard let year = reader.number(digits: 4), year >= 1, reader.take(UInt8(ascii: "-")),
-              let month = reader.number(digits: 2), (1...12).contains(month), reader.take(UInt8(ascii: "-")),
-              let day = reader.number(digits: 2), day >= 1, day <= daysIn(month: month, year: year),
+        guard let year = reader.number(digits: 4), reader.take(UInt8(ascii: "-")),
+              let month = reader.number(digits: 2), reader.take(UInt8(ascii: "-")),
+              let day = reader.number(digits: 2), let date = LocalDate(year: year, month: month, day: day),
               reader.take(UInt8(ascii: "T")),
               let hour = reader.number(digits: 2), hour <= 23, reader.take(UInt8(ascii: ":")),
               let minute = reader.number(digits: 2), minute <= 59
@@ -57,7 +57,7 @@ public enum Instant {
             offset = sign * (hours * 3_600 + minutes * 60)
         }
         guard reader.atEnd else { return nil }
-        let seconds = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second - offset
+        let seconds = date.dayNumber * 86_400 + hour * 3_600 + minute * 60 + second - offset
         return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 
@@ -66,48 +66,12 @@ public enum Instant {
         let total = seconds(date)
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let secondOfDay = Int(total - days * 86_400)
-        let (year, month, day) = civil(fromDays: Int(days))
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let yearText = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-        return "\(yearText)-\(two(month))-\(two(day))T\(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        return "\(LocalDate(dayNumber: Int(days)))T\(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
     }
 
     public static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
     public static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
-
-    // MARK: The proleptic Gregorian calendar (H. Hinnant's days_from_civil and civil_from_days)
-
-    static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days from 1970-01-01 to the date.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }
 
 /// Reads fixed-width decimal fields and single characters off a byte buffer.
