@@ -6,9 +6,9 @@ extension StateDocument {
     /// against the document itself and `existing` (what the store already holds).
     public static func parse(_ data: Data, existing: KnownIDs = KnownIDs()) throws(DocumentRejected) -> StateDocument {
         var collector = DocumentCollector()
-        var reader = DocumentReader()
+        var reader = DocumentReader(existing: existing)
         do {
-            try reader.read(JSONStream(data: data), existing: existing, into: &collector)
+            try reader.read(JSONStream(data: data), into: &collector)
         } catch let rejected as DocumentRejected {
             throw rejected
         } catch {
@@ -25,6 +25,9 @@ public struct KnownIDs: Sendable {
     public var organisations: Set<String> = []
     /// User id → organisation id.
     public var users: [String: String] = [:]
+    /// The generation of each organisation the upgrade programme has acted on (an order, an
+    /// upgrade): a decision no document may change (DMN-9).
+    public var decidedGenerations: [String: (generation: String, why: String)] = [:]
     public init() {}
 }
 
@@ -56,6 +59,8 @@ struct DocumentReader {
         case partners, organisations, users, endpoints, releases
     }
 
+    /// What the store holds: references may name it, and it decides what a document may change.
+    let existing: KnownIDs
     private(set) var problems: [DocumentProblem] = []
     /// Valid elements read, by kind.
     private(set) var counts: [String: Int] = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, 0) })
@@ -78,7 +83,11 @@ struct DocumentReader {
 
     /// Reads the whole stream. Throws `DocumentRejected` when the document has any problem,
     /// after every problem was found; errors of the sink are rethrown as they are.
-    mutating func read<Sink: DocumentSink>(_ stream: JSONStream, existing: KnownIDs, into sink: inout Sink) throws {
+    init(existing: KnownIDs) {
+        self.existing = existing
+    }
+
+    mutating func read<Sink: DocumentSink>(_ stream: JSONStream, into sink: inout Sink) throws {
         do {
             guard try stream.beginObject() else {
                 problem("$", "the document must be a JSON object with arrays partners, organisations, users, endpoints, releases")
@@ -108,7 +117,7 @@ struct DocumentReader {
             throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: \(syntax)")])
         }
         checkDuplicates()
-        checkReferences(existing: existing)
+        checkReferences()
         if !problems.isEmpty { throw DocumentRejected(problems: problems) }
     }
 
@@ -179,7 +188,7 @@ struct DocumentReader {
         duplicates(.releases, claims.releaseVersions)
     }
 
-    private mutating func checkReferences(existing: KnownIDs) {
+    private mutating func checkReferences() {
         let partners = existing.partners.union((claims.ids[.partners] ?? []).map(\.id))
         let organisations = existing.organisations.union((claims.ids[.organisations] ?? []).map(\.id))
         var userOrganisation = existing.users
@@ -226,7 +235,8 @@ struct DocumentReader {
         problems += fields.problems
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
-                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing)
+                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
+                     given: fields.given)
     }
 
     mutating func organisation(_ object: [String: DocumentValue], at path: String) -> StateDocument.Organisation? {
@@ -236,10 +246,14 @@ struct DocumentReader {
         let partners = fields.strings("partners") ?? []
         if partners.isEmpty && object["partners"] != nil {
             fields.problem("partners", "an organisation is managed by at least one partner")
-        } else if object["partners"] == nil {
+        } else if object["partners"] == nil, !(id.map(existing.organisations.contains) ?? false) {
             fields.problem("partners", "required: the ids of the partners managing this organisation")
         }
         let generation = fields.choice("generation", Generation.self) ?? .legacy
+        if object["generation"] != nil, let id, let decided = existing.decidedGenerations[id], decided.generation != generation.rawValue {
+            fields.problem("generation", "'\(id)' is \(decided.generation): \(decided.why); the upgrade programme decides an "
+                           + "organisation's generation and a document cannot change it (DMN-9). Leave the field out to keep it")
+        }
         let schedule = fields.schedule("schedule")
         let allowOverride = fields.bool("allow_customer_override")
         let legacy = fields.int("legacy_defer_months", in: Int.min...Int.max)
@@ -250,7 +264,7 @@ struct DocumentReader {
         guard let id, let name else { return nil }
         return .init(id: id, name: name, partners: partners, generation: generation, schedule: schedule?.0,
                      scheduleOrigin: schedule?.1, allowCustomerOverride: allowOverride, legacyDeferMonths: legacy, upgradeDelayDays: delay,
-                     policyFeatures: features)
+                     policyFeatures: features, given: fields.given)
     }
 
     mutating func user(_ object: [String: DocumentValue], at path: String) -> StateDocument.User? {
@@ -262,7 +276,7 @@ struct DocumentReader {
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let organisation, let name else { return nil }
-        return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic)
+        return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic, given: fields.given)
     }
 
     mutating func endpoint(_ object: [String: DocumentValue], at path: String) -> StateDocument.Endpoint? {
@@ -280,7 +294,8 @@ struct DocumentReader {
         problems += fields.problems
         guard let id, let organisation, let platform, let installed else { return nil }
         return .init(id: id, organisation: organisation, user: user, platform: platform, osVersion: osVersion,
-                     installedVersion: installed, agentGeneration: agentGeneration, agentVersion: agentVersion, lastCheckIn: checkIn)
+                     installedVersion: installed, agentGeneration: agentGeneration, agentVersion: agentVersion, lastCheckIn: checkIn,
+                     given: fields.given)
     }
 
     mutating func release(_ object: [String: DocumentValue], at path: String) -> StateDocument.Release? {
@@ -323,6 +338,6 @@ struct DocumentReader {
         fields.rejectUnknown()
         problems += fields.problems
         guard let version, let date else { return nil }
-        return .init(version: version, automaticDate: date, critical: critical, builds: builds)
+        return .init(version: version, automaticDate: date, critical: critical, builds: builds, given: fields.given)
     }
 }
