@@ -62,7 +62,10 @@ extension Store {
                     VALUES (?, 'CAD-10', 'organisation', ?, ?, ?, ?)
                     """, arguments: [Instant.seconds(instant), organisation, organisation, "legacy deferral \(legacy) month(s)",
                                      "\(schedule) (migrated)"])
-                try ReleaseFacts.refreshEffectiveSchedules(db, ids: [organisation])
+                // Targets follow a moved schedule at once, as after any outside write (Retargeting).
+                if try !ReleaseFacts.refreshEffectiveSchedules(db, ids: [organisation]).isEmpty {
+                    try RetargetRequest.add(db, scope: "organisation:\(organisation)", at: instant)
+                }
                 migratedNow = true
             }
             let current = try Row.fetchOne(db, sql: "SELECT * FROM organisation WHERE id = ?", arguments: [organisation])!
