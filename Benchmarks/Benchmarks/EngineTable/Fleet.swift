@@ -6,8 +6,8 @@ import RolloutEngine
 import RolloutStore
 
 /// The benchmark fleet: 1,000,000 endpoints in 100,000 organisations of 100 partners, built with
-/// set-based SQL once and cached by `FleetFile.generatorVersion` (bump it whenever the fleet's
-/// shape changes, so a stale cache is never measured).
+/// set-based SQL once and cached by `generatorVersion` and the schema version (bump the former
+/// whenever the fleet's shape changes, so a stale cache is never measured).
 ///
 /// Shape, chosen so each case of the table touches a known share of it:
 /// - partner `p0` (1 % of organisations) is on `latest +1w`, `p1`…`p10` (10 %) on `latest +2w`,

@@ -54,7 +54,8 @@ func log(_ text: String) {
 }
 
 let options = try Options(CommandLine.arguments)
-let cache = URL(fileURLWithPath: options.cache).appendingPathComponent(Fleet.generatorVersion).path
+// Keyed by the generator and the schema: a fleet built by another build is never measured.
+let cache = URL(fileURLWithPath: options.cache).appendingPathComponent("\(Fleet.generatorVersion)-schema\(Store.latestSchemaVersion)").path
 let work = URL(fileURLWithPath: options.cache).appendingPathComponent("work").path
 try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
