@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // async-http-client's own NIO, named because the deliverer uses NIOCore's types directly.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -46,17 +50,30 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // Webhook delivery (DLV-1…5): the outbox read in id order, signed POSTs, retries, health.
+        // The only part of rolloutd that talks to the network, run as `rolloutd deliver`.
+        .target(
+            name: "RolloutDelivery",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutSystemd", "RolloutDaemon",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictDeliverySettings
+        ),
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon",
+                "RolloutDaemon", "RolloutDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rolloutctl",
             dependencies: [
-                "RolloutDaemon",
+                "RolloutDaemon", "RolloutDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,5 +81,16 @@ let package = Package(
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
         .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon"]),
+        .testTarget(
+            name: "RolloutDeliveryTests",
+            dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictDeliverySettings
+        ),
     ]
 )
+
+/// The delivery targets opt into the Swift 7 defaults early: `any` spelled out, imports internal
+/// unless marked `public import`.
+var strictDeliverySettings: [SwiftSetting] {
+    [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault")]
+}

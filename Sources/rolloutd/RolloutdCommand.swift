@@ -18,7 +18,8 @@ struct RolloutdCommand: AsyncParsableCommand {
               rolloutd --config ./config/rolloutd.toml --check-config
 
             Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
-            """)
+            """,
+        subcommands: [DeliverCommand.self])
 
     @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
     var config: String = RolloutDaemon.Configuration.defaultPath
@@ -31,7 +32,7 @@ struct RolloutdCommand: AsyncParsableCommand {
         do {
             configuration = try RolloutDaemon.Configuration.load(file: config)
         } catch {
-            reportInvalidConfiguration(error)
+            reportInvalidConfiguration(error, identifier: "rolloutd", checkOnly: checkConfig)
             throw ExitCode(Daemon.ExitStatus.configuration.rawValue)
         }
         if checkConfig {
@@ -55,20 +56,20 @@ struct RolloutdCommand: AsyncParsableCommand {
         let status = await daemon.run()
         if status != .ok { throw ExitCode(status.rawValue) }
     }
+}
 
-    /// DMN-7: file, key and reason on stderr, and in the journal with its MESSAGE_ID when
-    /// running under systemd, before exiting 78.
-    private func reportInvalidConfiguration(_ error: ConfigurationError) {
-        guard LogDestination.detect() == .journal, !checkConfig else {
-            FileHandle.standardError.write(Data("rolloutd: invalid configuration: \(error)\n".utf8))
-            return
-        }
-        let handler = makeLogHandler(identifier: "rolloutd", level: .error, destination: .journal)
-        let logger = Logger(label: "rolloutd", factory: { _ in handler })
-        logger.error("invalid configuration: \(error)", metadata: [
-            "MESSAGE_ID": "\(JournalMessage.configInvalid.id)",
-            "rollout.config": "\(error.file)",
-            "rollout.config_key": "\(error.key ?? "")",
-        ])
+/// DMN-7: file, key and reason on stderr, and in the journal with its MESSAGE_ID when running
+/// under systemd, before exiting 78.
+func reportInvalidConfiguration(_ error: ConfigurationError, identifier: String, checkOnly: Bool) {
+    guard LogDestination.detect() == .journal, !checkOnly else {
+        FileHandle.standardError.write(Data("\(identifier): invalid configuration: \(error)\n".utf8))
+        return
     }
+    let handler = makeLogHandler(identifier: identifier, level: .error, destination: .journal)
+    let logger = Logger(label: identifier, factory: { _ in handler })
+    logger.error("invalid configuration: \(error)", metadata: [
+        "MESSAGE_ID": "\(JournalMessage.configInvalid.id)",
+        "rollout.config": "\(error.file)",
+        "rollout.config_key": "\(error.key ?? "")",
+    ])
 }
