@@ -46,14 +46,14 @@ struct DeliverCommand: AsyncParsableCommand {
         logger.logLevel = configuration.daemon.logLevel
         let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
         let store: Store
-        let webhooks: Int
         do {
             store = try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000)
-            webhooks = try store.webhooks().count
         } catch {
             logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
-            throw ExitCode(Daemon.ExitStatus.failure.rawValue)
+            // A newer schema cannot be fixed by restarting this build: 78 stops the unit's restarts.
+            throw ExitCode((error.code == .newerSchema ? Daemon.ExitStatus.configuration : .failure).rawValue)
         }
+        let webhooks = (try? store.webhooks().count) ?? 0
         let notifier = ServiceNotifier.fromEnvironment()
         let deliverer = Deliverer(configuration: configuration, store: store, notifier: notifier, logger: logger)
         logger.info("rolloutd deliver started: \(webhooks) webhook(s)", metadata: [

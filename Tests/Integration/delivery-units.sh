@@ -9,7 +9,7 @@
 #
 # Static checks: systemd-analyze security --offline=true (exposure <= 2.0) and verify of the unit.
 # In the sandbox: rolloutd.service (PrivateNetwork=yes) and rolloutd-deliver.service run as the
-# same dynamic user on one store (and rolloutd-api.service, when the repository has it); a webhook
+# same system user on one store (and rolloutd-api.service, when the repository has it); a webhook
 # is registered for a partner, a programme announced a few seconds ahead; the scheduler's wake
 # writes the announcement to the outbox and the deliverer POSTs it to a receiver on the host's
 # loopback, which verifies it with the standardwebhooks library. STATUS= and the journal show
@@ -18,15 +18,12 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-$ROOT/.build/debug}
-SANDBOX=$ROOT/scripts/systemd-sandbox
 MAX_EXPOSURE=2.0
 ID_DELIVERER_STARTED=77e510f83165440e85eabb6184f9aa8a
 ID_DELIVERY_ROUND=586927cd2d4b4f628dfcdf1f8b632b2c
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# shellcheck source=sandbox-common.sh
+. "$ROOT/Tests/Integration/sandbox-common.sh"
 
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (namespaces, cgroups)"; exit 2; }
 for b in rolloutd rolloutctl; do
@@ -38,25 +35,15 @@ exposure=$(systemd-analyze security --offline=true --no-pager "$ROOT/systemd/rol
 echo "systemd-analyze security --offline=true rolloutd-deliver.service: exposure ${exposure:-?}"
 check "deliverer security exposure ${exposure:-?} <= $MAX_EXPOSURE" awk -v e="${exposure:-99}" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e != "" && e + 0 <= m + 0) }'
 
-LAB=$(mktemp -d /tmp/rolloutd-delivery-sandbox.XXXXXX)
-export LAB
+boot_sandbox rolloutd-delivery-sandbox
 RECEIVER_PID=
-cleanup() {
-  [ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null
-  "$SANDBOX/stop.sh" || echo "WARN: sandbox cleanup incomplete"
-  rm -rf "$LAB"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-"$SANDBOX/start.sh" || { echo "FAIL: systemd sandbox did not boot"; cat "$LAB/unshare.log"; exit 1; }
-P=$(cat "$LAB/pid1")
-R=/proc/$P/root
-ns() { nsenter -t "$P" -m -u -i -p -C "$@"; }
+trap '[ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null; "$ROOT/scripts/systemd-sandbox/stop.sh" || echo "WARN: sandbox cleanup incomplete"; rm -rf "$LAB"' EXIT
 ctl() { ns /usr/local/bin/rolloutctl "$@" --config /etc/rolloutd/rolloutd.toml; }
-eventually() { local _; for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done; "$@"; }
 is_active() { [ "$(ns systemctl is-active "$1")" = active ]; }
 has_entry() { [ "$(ns journalctl -u "$1" -o json --no-pager "MESSAGE_ID=$2" | grep -c "\"MESSAGE_ID\":\"$2\"")" -ge 1 ]; }
 
+install -D -m644 "$ROOT/systemd/rolloutd.sysusers" "$R/usr/lib/sysusers.d/rolloutd.conf"
+ns systemd-sysusers rolloutd.conf
 install -D -m755 "$BUILD/rolloutd" "$R/usr/local/bin/rolloutd"
 install -D -m755 "$BUILD/rolloutctl" "$R/usr/local/bin/rolloutctl"
 units=(rolloutd.service rolloutd-deliver.service)
@@ -76,7 +63,7 @@ verify_out=$(ns systemd-analyze verify --man=no /etc/systemd/system/rolloutd-del
 check "systemd-analyze verify rolloutd-deliver.service is clean" [ -z "$verify_out" ]
 [ -z "$verify_out" ] || echo "$verify_out"
 
-# The scheduler creates the store as the dynamic user; the operator's CLI (root) then writes to it.
+# The scheduler creates the store as its user; the operator's CLI (root) then writes to it.
 check "rolloutd.service starts" ns systemctl start rolloutd.service
 check "rolloutd.service keeps PrivateNetwork=yes" [ "$(ns systemctl show -P PrivateNetwork rolloutd.service)" = yes ]
 printf '%s' '{"partners": [{"id": "northwind", "name": "Northwind MSP", "locale": "fr"}],
@@ -102,7 +89,7 @@ for unit in "${units[@]}"; do
   check "$unit starts (READY=1)" ns systemctl start "$unit"
 done
 check "rolloutd-deliver.service is active" is_active rolloutd-deliver.service
-check "both units run as the same dynamic user" [ "$(ns systemctl show -P User rolloutd-deliver.service)" = rolloutd ]
+check "both units run as the same user" [ "$(ns systemctl show -P User rolloutd-deliver.service)" = "$(ns systemctl show -P User rolloutd.service)" ]
 check "journal has the deliverer's 'started' entry" eventually has_entry rolloutd-deliver.service $ID_DELIVERER_STARTED
 
 # A programme announced a few seconds from now: the scheduler's wake writes the announcement.

@@ -365,7 +365,7 @@ extension Store {
         try read(Self.webhookHealth)
     }
 
-    static func webhookHealth(_ db: Database) throws -> [WebhookHealth] {
+    package static func webhookHealth(_ db: Database) throws -> [WebhookHealth] {
         try Row.fetchAll(db, sql: """
             SELECT w.id, w.partner_id, w.organisation_id, w.url, w.disabled_at, w.last_success_at, w.last_failure_at,
                    w.consecutive_failures, w.last_error,
