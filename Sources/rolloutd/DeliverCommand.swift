@@ -41,24 +41,13 @@ struct DeliverCommand: AsyncParsableCommand {
             print("configuration ok: \(config)")
             return
         }
-        bootstrapLogging(identifier: "rolloutd-deliver", level: configuration.daemon.logLevel, destination: .detect())
-        var logger = Logger(label: "rolloutd-deliver")
-        logger.logLevel = configuration.daemon.logLevel
-        let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
-        let store: Store
-        do {
-            store = try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000)
-        } catch {
-            logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
-            // A newer schema cannot be fixed by restarting this build: 78 stops the unit's restarts.
-            throw ExitCode((error.code == .newerSchema ? Daemon.ExitStatus.configuration : .failure).rawValue)
-        }
+        let (logger, store) = try startLoggingAndOpenStore(configuration, identifier: "rolloutd-deliver")
         let webhooks = (try? store.webhooks().count) ?? 0
         let notifier = ServiceNotifier.fromEnvironment()
         let deliverer = Deliverer(configuration: configuration, store: store, notifier: notifier, logger: logger)
         logger.info("rolloutd deliver started: \(webhooks) webhook(s)", metadata: [
             "MESSAGE_ID": "\(JournalMessage.delivererStarted.id)",
-            "rollout.database": "\(path)",
+            "rollout.database": "\(store.path)",
             "rollout.config": "\(config)",
             "rollout.webhooks": "\(webhooks)",
         ])

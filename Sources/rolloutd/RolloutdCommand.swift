@@ -41,23 +41,29 @@ struct RolloutdCommand: AsyncParsableCommand {
             return
         }
 
-        bootstrapLogging(identifier: "rolloutd", level: configuration.daemon.logLevel, destination: .detect())
-        var logger = Logger(label: "rolloutd")
-        logger.logLevel = configuration.daemon.logLevel
-        let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
-        let store: Store
-        do {
-            store = try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000)
-        } catch {
-            logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
-            // A newer schema cannot be fixed by restarting this build: 78 stops the unit's restarts.
-            let status: Daemon.ExitStatus = error.code == .newerSchema ? .configuration : .failure
-            throw ExitCode(status.rawValue)
-        }
+        let (logger, store) = try startLoggingAndOpenStore(configuration, identifier: "rolloutd")
         let daemon = Daemon(configurationPath: config, configuration: configuration, store: store,
                             rules: Rules.all, notifier: .fromEnvironment(), logger: logger)
         let status = await daemon.run()
         if status != .ok { throw ExitCode(status.rawValue) }
+    }
+}
+
+/// How both `rolloutd` and `rolloutd deliver` start once their configuration is valid: logging to
+/// the journal under systemd (stderr otherwise), then the configured store, opened and migrated.
+/// A store that cannot be opened is logged and exits 1, or 78 for a newer schema, which
+/// restarting this build cannot fix (78 stops the unit's restarts).
+func startLoggingAndOpenStore(_ configuration: RolloutDaemon.Configuration, identifier: String) throws -> (Logger, Store) {
+    bootstrapLogging(identifier: identifier, level: configuration.daemon.logLevel, destination: .detect())
+    var logger = Logger(label: identifier)
+    logger.logLevel = configuration.daemon.logLevel
+    let path = configuration.store.resolvedPath(environment: ProcessInfo.processInfo.environment)
+    do {
+        return (logger, try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000))
+    } catch {
+        logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
+        let status: Daemon.ExitStatus = error.code == .newerSchema ? .configuration : .failure
+        throw ExitCode(status.rawValue)
     }
 }
 
