@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         // async-http-client's own NIO, named because the deliverer uses NIOCore's types directly.
@@ -55,6 +56,8 @@ let package = Package(
                 "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Webhook delivery (DLV-1…5): the outbox read in id order, signed POSTs, retries, health.
@@ -87,7 +90,15 @@ let package = Package(
         .testTarget(name: "RolloutCoreTests", dependencies: ["RolloutCore"]),
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
-        .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon", "RolloutEngine"]),
+        .testTarget(
+            name: "RolloutDaemonTests",
+            dependencies: [
+                "RolloutDaemon", "RolloutEngine",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "RolloutDeliveryTests",
             dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")],
