@@ -82,6 +82,7 @@ public final class Deliverer: Sendable {
         var moreToFanOut = false
         var round: Round?
         var lastStatus: ContinuousClock.Instant?
+        var lastPing: ContinuousClock.Instant?
     }
 
     /// What one round did, for its journal summary (DLV-4).
@@ -106,7 +107,11 @@ public final class Deliverer: Sendable {
         }
         finishRound(&state, force: false)
         updateStatus(&state)
-        notifier.watchdogPing()
+        // WATCHDOG=1 from the loop itself, at most once a second: a hung loop stops the pings.
+        if state.lastPing.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true {
+            state.lastPing = ContinuousClock.now
+            notifier.watchdogPing()
+        }
     }
 
     /// Commits the finished attempts in one transaction, then frees their slots. If the store is
