@@ -137,8 +137,8 @@ final class DeliveryLab {
     }
 
     /// A receiver on 127.0.0.1 that verifies with `secrets` (see webhook-receiver.py).
-    func receiver(secrets: [String], port: Int = 0) throws -> Receiver {
-        let receiver = try Receiver(directory: directory, secrets: secrets, port: port, name: "receiver-\(receivers.count)")
+    func receiver(secrets: [String], port: Int = 0) async throws -> Receiver {
+        let receiver = try await Receiver(directory: directory, secrets: secrets, port: port, name: "receiver-\(receivers.count)")
         receivers.append(receiver)
         return receiver
     }
@@ -149,14 +149,20 @@ final class DeliveryLab {
     }
 
     /// Polls `condition` every 50 ms until it holds or `seconds` pass; returns whether it held.
+    /// It sleeps with `Task.sleep`, never blocking a thread of the pool other tests run on.
     @discardableResult
-    static func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    static func eventually(within seconds: Double, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         return try condition()
+    }
+
+    /// Waits without blocking a thread.
+    static func pause(_ seconds: Double) async throws {
+        try await Task.sleep(for: .milliseconds(Int(seconds * 1_000)))
     }
 }
 
@@ -185,14 +191,14 @@ final class Receiver {
 
     static let script = packageRoot.appendingPathComponent("Tests/Integration/webhook-receiver.py").path
 
-    init(directory: TemporaryDirectory, secrets: [String], port: Int, name: String) throws {
+    init(directory: TemporaryDirectory, secrets: [String], port: Int, name: String) async throws {
         self.directory = directory
         self.secrets = secrets
         self.name = name
         self.port = port
         log = directory.path("\(name).jsonl")
         modeFile = directory.path("\(name).mode")
-        try start()
+        try await start()
     }
 
     func url(_ path: String = "ok") -> String { "http://127.0.0.1:\(port)/\(path)" }
@@ -202,7 +208,7 @@ final class Receiver {
         if let mode { try Data((mode + "\n").utf8).write(to: URL(fileURLWithPath: modeFile)) } else { try? FileManager.default.removeItem(atPath: modeFile) }
     }
 
-    func start() throws {
+    func start() async throws {
         let portFile = directory.path("\(name).port")
         try? FileManager.default.removeItem(atPath: portFile)
         let process = Process()
@@ -213,7 +219,7 @@ final class Receiver {
         process.standardError = try DeliveryLab.file(directory.path("\(name).err"))
         try process.run()
         self.process = process
-        let started = DeliveryLab.eventually(within: 20) { FileManager.default.fileExists(atPath: portFile) }
+        let started = try await DeliveryLab.eventually(within: 20) { FileManager.default.fileExists(atPath: portFile) }
         try #require(started, "the receiver did not start: \((try? String(contentsOfFile: directory.path("\(name).err"), encoding: .utf8)) ?? "")")
         port = try #require(Int(try String(contentsOfFile: portFile, encoding: .utf8)))
     }

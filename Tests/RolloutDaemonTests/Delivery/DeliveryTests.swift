@@ -10,16 +10,16 @@ struct DeliveryTests {
     /// DLV-1, DLV-5: every request verifies with the reference library — before a rotation with
     /// the first secret, during the overlap with either (two signatures), after it with the new
     /// one only — and carries the notification's idempotency key as `webhook-id`.
-    @Test func everyDeliveryVerifiesAcrossASecretRotation() throws {
+    @Test func everyDeliveryVerifiesAcrossASecretRotation() async throws {
         let lab = try DeliveryLab()
         defer { lab.tearDown() }
         // The secret exists once the webhook does; the receiver that knows it gets its URL after.
         let webhook = try lab.addWebhook(url: "http://127.0.0.1:9/")
-        let first = try lab.receiver(secrets: [webhook.secret])
+        let first = try await lab.receiver(secrets: [webhook.secret])
         try lab.store.write { db in try db.execute(sql: "UPDATE webhook SET url = ?", arguments: [first.url()]) }
         let keys = try lab.notify(20)
         try lab.startDeliverer()
-        #expect(try DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 20 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 20 }, "\(lab.delivererLog())")
         let before = try first.entries()
         #expect(Set(before.map(\.id)) == Set(keys))
         #expect(before.allSatisfy { $0.verified == [0] && $0.status == 204 && $0.signatures == 1 })
@@ -29,10 +29,10 @@ struct DeliveryTests {
         let rotated = try lab.ctl("webhook", "rotate-secret", String(webhook.id), "--json")
         #expect(rotated.status == 0, "\(rotated)")
         let newSecret = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any])["secret"] as? String
-        let both = try lab.receiver(secrets: [webhook.secret, try #require(newSecret)])
+        let both = try await lab.receiver(secrets: [webhook.secret, try #require(newSecret)])
         try lab.store.write { db in try db.execute(sql: "UPDATE webhook SET url = ?", arguments: [both.url()]) }
         let during = try lab.notify(10)
-        #expect(try DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 30 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 30 }, "\(lab.delivererLog())")
         #expect(Set(try both.entries().map(\.id)) == Set(during))
         #expect(try both.entries().allSatisfy { $0.verified == [0, 1] && $0.signatures == 2 })
 
@@ -40,10 +40,10 @@ struct DeliveryTests {
         let again = try lab.ctl("webhook", "rotate-secret", String(webhook.id), "--overlap-hours", "0", "--json")
         #expect(again.status == 0, "\(again)")
         let newest = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])["secret"] as? String
-        let after = try lab.receiver(secrets: [try #require(newSecret), try #require(newest)])
+        let after = try await lab.receiver(secrets: [try #require(newSecret), try #require(newest)])
         try lab.store.write { db in try db.execute(sql: "UPDATE webhook SET url = ?", arguments: [after.url()]) }
         try lab.notify(5)
-        #expect(try DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 35 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 20) { try lab.deliveredKeys().count == 35 }, "\(lab.delivererLog())")
         #expect(try after.entries().count == 5)
         #expect(try after.entries().allSatisfy { $0.verified == [1] && $0.signatures == 1 })
 
@@ -57,12 +57,12 @@ struct DeliveryTests {
 
     /// DLV-2: 500s are retried with the same webhook-id until a 2xx; a receiver that is down or
     /// too slow is retried and gets everything once back; a 2xx is never sent again.
-    @Test func failuresAreRetriedWithTheSameWebhookID() throws {
+    @Test func failuresAreRetriedWithTheSameWebhookID() async throws {
         let lab = try DeliveryLab()
         defer { lab.tearDown() }
-        let flaky = try lab.receiver(secrets: [])
-        let down = try lab.receiver(secrets: [])
-        let slow = try lab.receiver(secrets: [])
+        let flaky = try await lab.receiver(secrets: [])
+        let down = try await lab.receiver(secrets: [])
+        let slow = try await lab.receiver(secrets: [])
         _ = try lab.addWebhook(url: flaky.url("fail-first/2"))
         let downHook = try lab.addWebhook(partner: "tailspin", url: down.url())
         _ = try lab.addWebhook(org: "contoso", url: slow.url("slow/4"))
@@ -72,53 +72,53 @@ struct DeliveryTests {
         let slowKeys = try lab.notify(3, partner: nil, organisation: "contoso", audience: "customer_admins", kind: "update_available")
         try lab.startDeliverer()
 
-        #expect(try DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: flakyKeys) }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: flakyKeys) }, "\(lab.delivererLog())")
         let flakyEntries = try flaky.entries()
         for key in flakyKeys {
             #expect(flakyEntries.filter { $0.id == key }.map(\.status) == [500, 500, 204], "\(key)")
         }
         // The receiver that is down: attempts fail (connection refused) and are rescheduled.
-        #expect(try DeliveryLab.eventually(within: 10) { try lab.deliveries(state: "failed").count >= 5 })
+        #expect(try await DeliveryLab.eventually(within: 10) { try lab.deliveries(state: "failed").count >= 5 })
         let status = try lab.ctl("status", "--json")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         let health = try #require((report["webhooks"] as? [[String: Any]])?.first { $0["webhook_id"] as? Int == Int(downHook.id) })
         #expect((health["consecutive_failures"] as? Int ?? 0) >= 1 && health["oldest_pending_at"] != nil, "\(health)")
-        try down.start()
-        #expect(try DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: downKeys) }, "\(lab.delivererLog())")
+        try await down.start()
+        #expect(try await DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: downKeys) }, "\(lab.delivererLog())")
         #expect(Set(try down.entries().map(\.id)) == Set(downKeys))
 
         // The slow receiver outlasts the 2 s timeout: attempts time out, then it answers fast.
-        #expect(try DeliveryLab.eventually(within: 15) {
+        #expect(try await DeliveryLab.eventually(within: 15) {
             try lab.deliveries().filter { slowKeys.contains($0.key) }.allSatisfy { $0.attempts >= 1 && $0.state == "failed" }
         })
         let timedOut = try lab.ctl("deliveries", "--state", "failed", "--json")
         #expect(timedOut.stdout.contains("timed out"), "\(timedOut)")
         try slow.setMode("ok")
-        #expect(try DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: slowKeys) }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 30) { Set(try lab.deliveredKeys()).isSuperset(of: slowKeys) }, "\(lab.delivererLog())")
         #expect(Set(try slow.entries().map(\.id)) == Set(slowKeys))
         #expect(try lab.deliveries().filter { slowKeys.contains($0.key) }.allSatisfy { $0.attempts >= 2 })
 
         // Nothing is sent again once delivered. (The slow receiver is left out: requests that
         // timed out on the deliverer's side are still logged when its handlers wake up.)
         let counts = [try flaky.entries().count, try down.entries().count]
-        Thread.sleep(forTimeInterval: 3)
+        try await DeliveryLab.pause(3)
         #expect([try flaky.entries().count, try down.entries().count] == counts)
     }
 
     /// DLV-2: after the schedule runs out, dead letters, shown by `deliveries --state dead` and
     /// repaired by `deliveries redeliver`; 410 Gone disables the endpoint and tells the operator.
-    @Test func deadLettersAndGone() throws {
+    @Test func deadLettersAndGone() async throws {
         let lab = try DeliveryLab(delivery: "give_up_after_seconds = 3")
         defer { lab.tearDown() }
-        let failing = try lab.receiver(secrets: [])
-        let gone = try lab.receiver(secrets: [])
+        let failing = try await lab.receiver(secrets: [])
+        let gone = try await lab.receiver(secrets: [])
         _ = try lab.addWebhook(url: failing.url("status/500"))
         let goneHook = try lab.addWebhook(partner: "tailspin", url: gone.url("status/410"))
         let keys = try lab.notify(2)
         try lab.notify(3, partner: "tailspin")
         try lab.startDeliverer()
 
-        #expect(try DeliveryLab.eventually(within: 20) { try lab.deliveries(state: "dead").count == 5 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 20) { try lab.deliveries(state: "dead").count == 5 }, "\(lab.delivererLog())")
         let entries = try failing.entries()
         for key in keys {
             #expect(entries.filter { $0.id == key }.count >= 2, "retries of \(key)")
@@ -141,7 +141,7 @@ struct DeliveryTests {
         let id = try #require(records.first?["id"] as? Int)
         let redeliver = try lab.ctl("deliveries", "redeliver", String(id))
         #expect(redeliver.status == 0, "\(redeliver)")
-        #expect(try DeliveryLab.eventually(within: 10) { try lab.deliveredKeys().count == 1 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 10) { try lab.deliveredKeys().count == 1 }, "\(lab.delivererLog())")
         #expect(try gone.entries().count == goneEntries.count)
         let again = try lab.ctl("deliveries", "redeliver", String(id))
         #expect(again.status == 1 && again.stderr.contains("DLV-2"), "\(again)")
@@ -152,11 +152,11 @@ struct DeliveryTests {
 
     /// DLV-2 under crashes: the deliverer is killed with SIGKILL at 50 random moments. Every
     /// notification is delivered and verifies; none is received again after its 2xx was recorded.
-    @Test(.timeLimit(.minutes(5))) func killedFiftyTimesDeliversEverythingOnce() throws {
+    @Test(.timeLimit(.minutes(5))) func killedFiftyTimesDeliversEverythingOnce() async throws {
         let lab = try DeliveryLab()
         defer { lab.tearDown() }
         let secret = try lab.addWebhook(url: "http://127.0.0.1:9/").secret
-        let verifying = try lab.receiver(secrets: [secret])
+        let verifying = try await lab.receiver(secrets: [secret])
         try lab.store.write { db in try db.execute(sql: "UPDATE webhook SET url = ?", arguments: [verifying.url("slow/0.02")]) }
         let keys = try lab.notify(400)
         // After each kill: what the store says was delivered, and how much the receiver had seen.
@@ -164,12 +164,12 @@ struct DeliveryTests {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             try lab.startDeliverer()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.5, using: &generator))
+            try await DeliveryLab.pause(Double.random(in: 0.05...0.5, using: &generator))
             lab.stopDeliverer(signal: SIGKILL)
             checkpoints.append((try lab.deliveredKeys(), try verifying.entries().count))
         }
         try lab.startDeliverer()
-        #expect(try DeliveryLab.eventually(within: 60) { try lab.deliveredKeys().count == keys.count }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 60) { try lab.deliveredKeys().count == keys.count }, "\(lab.delivererLog())")
         lab.stopDeliverer()
         let entries = try verifying.entries()
         #expect(Set(entries.map(\.id)) == Set(keys))
@@ -191,20 +191,20 @@ struct DeliveryTests {
     /// DLV-3: a slow receiver holds only its own slots. Both receivers' latencies (commit of the
     /// notification to its arrival) are measured; the fast one's never approach the slow one's
     /// answer time, which they would if it queued behind it.
-    @Test func aSlowReceiverDoesNotDelayAFastOne() throws {
+    @Test func aSlowReceiverDoesNotDelayAFastOne() async throws {
         let lab = try DeliveryLab(delivery: "request_timeout_seconds = 10\nper_endpoint_concurrency = 2")
         defer { lab.tearDown() }
-        let slow = try lab.receiver(secrets: [])
-        let fast = try lab.receiver(secrets: [])
+        let slow = try await lab.receiver(secrets: [])
+        let fast = try await lab.receiver(secrets: [])
         _ = try lab.addWebhook(url: slow.url("slow/3"))
         _ = try lab.addWebhook(partner: "tailspin", url: fast.url())
         try lab.startDeliverer()
         var written: [String: Double] = [:]
         for _ in 0..<8 {
             for key in try lab.notify(1) + (try lab.notify(3, partner: "tailspin")) { written[key] = Date().timeIntervalSince1970 }
-            Thread.sleep(forTimeInterval: 0.25)
+            try await DeliveryLab.pause(0.25)
         }
-        #expect(try DeliveryLab.eventually(within: 30) { try lab.deliveredKeys().count == 32 }, "\(lab.delivererLog())")
+        #expect(try await DeliveryLab.eventually(within: 30) { try lab.deliveredKeys().count == 32 }, "\(lab.delivererLog())")
         func latencies(_ receiver: Receiver) throws -> [Double] {
             try receiver.entries().compactMap { entry in written[entry.id].map { entry.t - $0 } }.sorted()
         }
@@ -220,7 +220,7 @@ struct DeliveryTests {
 
     /// DLV-1: who gets what — a partner webhook its admins' notifications, an organisation
     /// webhook its customer admins', filtered by kind, only what was written after registration.
-    @Test func fanOutFollowsAudienceKindsAndRegistration() throws {
+    @Test func fanOutFollowsAudienceKindsAndRegistration() async throws {
         let lab = try DeliveryLab()
         defer { lab.tearDown() }
         try lab.notify(2)
@@ -246,7 +246,7 @@ struct DeliveryTests {
     }
 
     /// DLV-5 and the CLI's refusals: nothing is written when a registration is refused.
-    @Test func registrationsAreChecked() throws {
+    @Test func registrationsAreChecked() async throws {
         let lab = try DeliveryLab(delivery: "allowed_hosts = [\"relay.internal\"]")
         defer { lab.tearDown() }
         let refusals: [([String], String)] = [
