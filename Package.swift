@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -24,7 +26,11 @@ let package = Package(
         // SQLite store: schema, migrations, state documents, the wake transaction.
         .target(
             name: "RolloutStore",
-            dependencies: ["RolloutCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RolloutCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 of API token secrets (API-1).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // libsystemd, for sd_journal_sendv and sd_notify.
         .systemLibrary(
@@ -46,10 +52,23 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The integration API (SPEC §8): `rolloutd serve`, a process of its own on Hummingbird.
+        .target(
+            name: "RolloutAPI",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The contract the server serves is docs/openapi.json itself (a symlink), compiled in (API-5).
+            resources: [.embedInCode("Resources/openapi.json")],
+            swiftSettings: apiSwiftSettings
+        ),
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon",
+                "RolloutDaemon", "RolloutAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,5 +83,18 @@ let package = Package(
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
         .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon"]),
+        .testTarget(
+            name: "RolloutAPITests",
+            dependencies: [
+                "RolloutAPI", "RolloutCore", "RolloutStore", "RolloutDaemon",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: apiSwiftSettings
+        ),
     ]
 )
+
+/// The API's targets adopt the upcoming language features the project is moving to.
+var apiSwiftSettings: [SwiftSetting] {
+    [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault")]
+}

@@ -21,6 +21,6 @@ struct Rolloutctl: AsyncParsableCommand {
             ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
             NotificationsCommand.self,
             StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
-            DatabaseCommand.self, ConfigCommand.self,
+            DatabaseCommand.self, ConfigCommand.self, TokenCommand.self,
         ])
 }

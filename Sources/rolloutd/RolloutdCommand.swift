@@ -18,7 +18,8 @@ struct RolloutdCommand: AsyncParsableCommand {
               rolloutd --config ./config/rolloutd.toml --check-config
 
             Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
-            """)
+            """,
+        subcommands: [ServeCommand.self])
 
     @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
     var config: String = RolloutDaemon.Configuration.defaultPath

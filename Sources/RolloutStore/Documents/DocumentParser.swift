@@ -142,11 +142,16 @@ private struct DocumentParser {
         let delay = fields.int("upgrade_delay_days", in: 0...365)
         let deferral = fields.int("end_user_deferral_days", in: 0...30)
         let billing = fields.int("billing_day", in: 1...28) ?? 1
+        let distributors = fields.strings("distributors")
+        for (slot, distributor) in (distributors ?? []).enumerated() where !Fields.isID(distributor) {
+            fields.problem("distributors[\(slot)]", "'\(distributor)' is not an id (letters, digits and -_.:@)")
+        }
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
-                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing)
+                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
+                     distributors: distributors)
     }
 
     mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {

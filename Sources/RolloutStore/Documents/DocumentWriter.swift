@@ -42,6 +42,13 @@ extension StateDocument {
                 p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
                 p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
             ])
+            if let distributors = p.distributors {
+                try db.execute(sql: "DELETE FROM partner_distributor WHERE partner_id = ?", arguments: [p.id])
+                for distributor in Set(distributors) {
+                    try db.execute(sql: "INSERT INTO partner_distributor (partner_id, distributor_id) VALUES (?, ?)",
+                                   arguments: [p.id, distributor])
+                }
+            }
         }
 
         let organisationStatement = try db.makeStatement(sql: """

@@ -50,12 +50,16 @@ struct Fields {
     /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere.
     mutating func id(_ key: String) -> String? {
         guard let id = string(key, required: true) else { return nil }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
-        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(allowed.contains) else {
+        guard Self.isID(id) else {
             problem(key, "'\(id)' is not a valid id (1–128 letters, digits or -_.:@)")
             return nil
         }
         return id
+    }
+
+    static func isID(_ text: String) -> Bool {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+        return !text.isEmpty && text.count <= 128 && text.unicodeScalars.allSatisfy(allowed.contains)
     }
 
     mutating func strings(_ key: String) -> [String]? {

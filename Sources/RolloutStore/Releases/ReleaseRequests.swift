@@ -93,16 +93,22 @@ extension Store {
         try write { db in
             let before = try String.fetchOne(db, sql: "SELECT installed_version FROM endpoint WHERE id = ?", arguments: [endpoint])
             guard let before else { throw StoreError(code: .notFound, message: "unknown endpoint '\(endpoint)'") }
-            try db.execute(sql: """
-                UPDATE endpoint SET installed_version = ?, installed_version_key = ?, installed_reported_at = ?, last_check_in = ?
-                WHERE id = ?
-                """, arguments: [version.description, version.sortKey, Instant.seconds(instant), Instant.seconds(instant), endpoint])
-            try db.execute(sql: """
-                INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-                SELECT ?, 'report', 'endpoint', id, organisation_id, ?, ? FROM endpoint WHERE id = ?
-                """, arguments: [Instant.seconds(instant), "installed \(before)", "installed \(version)", endpoint])
-            try RetargetRequest.add(db, scope: "endpoint:\(endpoint)", at: instant)
+            try Self.recordInstalledVersion(db, endpoint: endpoint, before: before, version: version, at: instant)
         }
+    }
+
+    /// The write of a reported installed version, shared by the CLI's report and the API's
+    /// check-ins: the version, a `report` line in the audit trail, and a retarget request.
+    static func recordInstalledVersion(_ db: Database, endpoint: String, before: String, version: Version, at instant: Date) throws {
+        try db.execute(sql: """
+            UPDATE endpoint SET installed_version = ?, installed_version_key = ?, installed_reported_at = ?, last_check_in = ?
+            WHERE id = ?
+            """, arguments: [version.description, version.sortKey, Instant.seconds(instant), Instant.seconds(instant), endpoint])
+        try db.execute(sql: """
+            INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
+            SELECT ?, 'report', 'endpoint', id, organisation_id, ?, ? FROM endpoint WHERE id = ?
+            """, arguments: [Instant.seconds(instant), "installed \(before)", "installed \(version)", endpoint])
+        try RetargetRequest.add(db, scope: "endpoint:\(endpoint)", at: instant)
     }
 }
 
