@@ -23,10 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
             Exit status: 0 clean stop (SIGTERM), 1 failure, 78 invalid configuration.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
-    var config: String = RolloutDaemon.Configuration.defaultPath
+    /// `--config FILE` belongs to `rolloutd` and is parsed on either side of `serve`.
+    @ParentCommand var rolloutd: RolloutdCommand
 
     func run() async throws {
+        let config = rolloutd.config
         let configuration: RolloutDaemon.Configuration
         do {
             configuration = try RolloutDaemon.Configuration.load(file: config)

@@ -39,7 +39,7 @@ public struct APIServer: Sendable {
     /// drained meanwhile. `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: APIContext.self)
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: RouteTable(contract: PackageResources.openapi_json)))
         router.add(middleware: Authentication(services: services))
         HealthRoutes(services: services).add(to: router)
         AgentRoutes(services: services).add(to: router)

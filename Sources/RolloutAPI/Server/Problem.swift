@@ -76,6 +76,13 @@ extension Problem {
                 rule: "API-5", errors: errors)
     }
 
+    static func methodNotAllowed(_ method: String, allowed: [String]) -> Problem {
+        var problem = Problem(.methodNotAllowed, "method-not-allowed", title: "Method not allowed",
+                              detail: "this path takes \(allowed.joined(separator: ", ")), not \(method)", rule: "API-5")
+        problem.headers[.allow] = allowed.joined(separator: ", ")
+        return problem
+    }
+
     static func malformed(_ detail: String) -> Problem {
         Problem(.badRequest, "malformed-request", title: "Malformed request", detail: detail, rule: "API-5")
     }

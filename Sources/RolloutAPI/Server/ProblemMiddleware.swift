@@ -8,6 +8,8 @@ import RolloutStore
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIContext
 
+    let routes: RouteTable
+
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -18,6 +20,8 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             let detail = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             let problem: Problem = switch error.status {
+            case .notFound where !routes.methods(for: request.uri.path).isEmpty:
+                Problem.methodNotAllowed(request.method.rawValue, allowed: routes.methods(for: request.uri.path))
             case .notFound:
                 Problem(.notFound, "no-such-route", title: "No such route",
                         detail: "\(request.method) \(request.uri.path) is not a route of this API; see /v1/openapi.json", rule: "API-5")
