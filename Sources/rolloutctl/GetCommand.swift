@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolloutEngine
 import RolloutStore
 
 extension EntityKind: ExpressibleByArgument {}
@@ -22,7 +23,7 @@ struct GetCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore()
+        let (_, store) = try options.openStore(readOnly: true)
         let (columns, rows) = try store.list(kind)
         if json {
             try printJSON(rows.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) })

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct StatusCommand: ParsableCommand {
@@ -9,8 +10,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Last wake, next wake and why, pending changes, catch-up lag and store health.",
         discussion: """
-            Exit status: 0 on schedule; 3 when the next wake is overdue by more than --tolerance \
-            seconds (the daemon is down, stuck or catching up) — usable from monitoring.
+            Exit status: 0 on schedule; 3 when the daemon is stopped or has not recorded its \
+            heartbeat for two poll intervals (DMN-8), or when the next wake is overdue by more \
+            than --tolerance seconds (stuck or catching up) — usable from monitoring.
 
             Examples:
               rolloutctl status
@@ -32,6 +34,7 @@ struct StatusCommand: ParsableCommand {
         if json {
             try printJSON(report)
         } else {
+            print("daemon: " + Self.liveness(report.daemon, now: report.now))
             print("database: \(report.health.database) (schema \(report.health.schemaVersion)/\(report.health.latestSchemaVersion), "
                   + "\(report.health.sizeBytes / 1024) KiB, WAL \(report.health.walBytes / 1024) KiB)")
             if let last = report.lastWake {
@@ -44,7 +47,11 @@ struct StatusCommand: ParsableCommand {
             if let next = report.nextWake {
                 print("next wake: \(Instant.format(next.at)) [\(next.reasons.map(\.description).joined(separator: ", "))]")
             }
-            print(report.behind ? "BEHIND: the next wake is overdue by \(report.lagSeconds) s" : "on schedule (lag \(report.lagSeconds) s)")
+            if report.daemon.down {
+                print("NOT RUNNING: no wake is processed until the daemon runs again (lag \(report.lagSeconds) s)")
+            } else {
+                print(report.behind ? "BEHIND: the next wake is overdue by \(report.lagSeconds) s" : "on schedule (lag \(report.lagSeconds) s)")
+            }
             print("pending: \(report.pending.changes) change(s), \(report.pending.openOrders) open order(s), "
                   + "\(report.pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
             for change in report.pendingChanges {
@@ -52,6 +59,17 @@ struct StatusCommand: ParsableCommand {
             }
         }
         if report.behind { throw Self.behind }
+    }
+
+    /// "running (pid 812 on host, last seen 3 s ago)", "NOT RUNNING: stopped at …".
+    static func liveness(_ daemon: StatusReport.DaemonLiveness, now: Date) -> String {
+        guard let beat = daemon.heartbeat else { return "never started on this database (no heartbeat)" }
+        let seen = "last seen \(Instant.format(beat.lastSeen)), \(max(0, Int(now.timeIntervalSince(beat.lastSeen)))) s ago"
+        switch Heartbeat.State(rawValue: daemon.state) {
+        case .running: return "running (pid \(beat.pid) on \(beat.host), \(seen))"
+        case .stopped: return "NOT RUNNING: stopped at \(Instant.format(beat.stoppedAt ?? beat.lastSeen)) (pid \(beat.pid) on \(beat.host))"
+        default: return "NOT RUNNING: no heartbeat for more than two poll intervals of \(beat.pollSeconds) s (pid \(beat.pid) on \(beat.host), \(seen))"
+        }
     }
 }
 

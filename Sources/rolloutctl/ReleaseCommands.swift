@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct ExplainCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (configuration, store) = try options.openStore()
+        let (configuration, store) = try options.openStore(readOnly: true)
         let explanation: Explanation
         do {
             explanation = try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
@@ -71,7 +72,7 @@ struct ReleasesCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore()
+        let (_, store) = try options.openStore(readOnly: true)
         let releases = try store.releaseCatalogue(platform: platform, version: version)
         if json { return try printJSON(releases) }
         if builds || version != nil {

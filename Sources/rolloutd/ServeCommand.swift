@@ -4,6 +4,7 @@ import Logging
 import RolloutAPI
 import RolloutDaemon
 import RolloutStore
+import RolloutEngine
 import RolloutSystemd
 
 /// `rolloutd serve`: the integration API (SPEC §8) as a process of its own

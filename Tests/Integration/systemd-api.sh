@@ -10,7 +10,7 @@
 #
 # Static: systemd-analyze security --offline=true systemd/rolloutd-api.service (exposure <= 2.0);
 # the scheduler's unit keeps PrivateNetwork=yes. Then, in the sandbox: the sample state and an
-# agent token are written by rolloutctl running as the units' dynamic user (systemd-run); both
+# agent token are written by rolloutctl running as the units' user (systemd-run); both
 # units start (Type=notify: the API reports READY=1 once listening); an agent checks in through
 # the API with a new installed version; the API's inbox hands it to the database, the scheduler
 # wakes for it (retarget request, DMN-1) and decides the endpoint's target; the next check-in
@@ -60,10 +60,11 @@ ns() { nsenter -t "$P" -m -u -i -p -C "$@"; }
 prop() { ns systemctl show -P "$2" "$1"; }
 eventually() { local _; for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done; "$@"; }
 is_active() { [ "$(ns systemctl is-active "$1")" = "$2" ]; }
-# rolloutctl as the units' dynamic user, with their state and config directories.
+# rolloutctl as the units' user, with their state and config directories.
 ctl() {
-  ns systemd-run --quiet --wait --pipe --collect -p User=rolloutd -p DynamicUser=yes -p StateDirectory=rolloutd \
-    -p ConfigurationDirectory=rolloutd -p PrivateNetwork=yes /usr/local/bin/rolloutctl "$@" --config /etc/rolloutd/rolloutd.toml
+  ns systemd-run --quiet --wait --pipe --collect -p User=rolloutd -p Group=rolloutd -p StateDirectory=rolloutd \
+    -p StateDirectoryMode=0750 -p ConfigurationDirectory=rolloutd -p UMask=0027 -p PrivateNetwork=yes \
+    /usr/local/bin/rolloutctl "$@" --config /etc/rolloutd/rolloutd.toml
 }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -72,6 +73,8 @@ install -D -m755 "$BIN" "$R/usr/local/bin/rolloutd"
 install -D -m755 "$CTL" "$R/usr/local/bin/rolloutctl"
 install -D -m644 "$UNIT" "$R/etc/systemd/system/rolloutd.service"
 install -D -m644 "$API_UNIT" "$R/etc/systemd/system/rolloutd-api.service"
+install -D -m644 "$ROOT/systemd/rolloutd.sysusers" "$R/usr/lib/sysusers.d/rolloutd.conf"
+ns systemd-sysusers rolloutd.conf
 install -d -m755 "$R/etc/rolloutd"
 printf '[daemon]\npoll_interval_seconds = 1\n\n[api]\nlisten = "127.0.0.1:%s"\n' "$PORT" > "$R/etc/rolloutd/rolloutd.toml"
 install -m644 "$ROOT/examples/sample-state.json" "$R/etc/rolloutd/state.json"
@@ -81,7 +84,7 @@ verify_out=$(ns systemd-analyze verify --man=no /etc/systemd/system/rolloutd-api
 check "systemd-analyze verify rolloutd-api.service is clean" [ -z "$verify_out" ]
 [ -z "$verify_out" ] || echo "$verify_out"
 
-check "rolloutctl apply (as the dynamic user) loads the sample state" eval "ctl apply /etc/rolloutd/state.json >/dev/null"
+check "rolloutctl apply (as the rolloutd user) loads the sample state" eval "ctl apply /etc/rolloutd/state.json >/dev/null"
 TOKEN=$(ctl token create --role agent --org contoso --name "contoso agents" 2>/dev/null)
 check "rolloutctl token create printed an agent token" [ "${TOKEN#rlt_}" != "$TOKEN" ]
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// API-3: the agent's polling contract, end to end through the real server and the engine.

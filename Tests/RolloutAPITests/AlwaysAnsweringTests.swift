@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// API-6: while another connection holds the database's write lock, as the scheduler does for

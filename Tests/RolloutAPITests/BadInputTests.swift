@@ -1,5 +1,6 @@
 import Foundation
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// Bad input: a clear 4xx as problem+json, nothing written, the server still answering.

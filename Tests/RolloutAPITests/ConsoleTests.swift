@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// Partner and customer consoles, and distributors: the same engine calls, checks and refusals

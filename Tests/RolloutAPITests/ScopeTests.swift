@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// API-1 for every route: no token, a malformed, expired or revoked one → 401; a role the route

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutStore
+import RolloutEngine
 import Testing
 
 /// API-1 tokens in the store: the secret exists once, the database holds its SHA-256, expiry and

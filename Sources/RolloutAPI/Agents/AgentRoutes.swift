@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// The agent's side (API-3): check in, report events. Agent tokens only, endpoints of their
 /// organisation only.

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// Where agent check-ins land first (API-6): a SQLite file of its own beside the database. A
 /// wake holds the database's write lock for its whole transaction; appending here never waits

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
 import RolloutStore
+import RolloutEngine
 
 /// Resolves `Authorization: Bearer …` to a token for every route but the public ones (API-1).
 /// Unknown, malformed, expired and revoked tokens get the same 401.

@@ -1,5 +1,6 @@
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// Who may reach what (API-1). A role that may never use a route gets 403; a subject outside
 /// the token's scope gets the same 404 as one that does not exist.

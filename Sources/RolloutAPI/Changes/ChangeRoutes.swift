@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RolloutStore
+import RolloutEngine
 
 /// Pending CAD-8 change requests in the token's scope.
 struct ChangeRoutes {

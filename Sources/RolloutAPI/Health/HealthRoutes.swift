@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import RolloutStore
+import RolloutEngine
 
 /// The two routes without a token: liveness for load balancers and the contract (API-5).
 struct HealthRoutes {

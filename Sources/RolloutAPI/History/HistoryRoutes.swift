@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RolloutStore
+import RolloutEngine
 
 /// The audit trail (`rolloutctl history`): decisions, notifications and API requests with their
 /// actor (API-2). A partner reads its own or one of its organisations'; a customer its own.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RolloutStore
+import RolloutEngine
 
 /// The outbox for consoles (API-4): in the order written, after a cursor, scoped to the token.
 struct NotificationRoutes {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RolloutStore
+import RolloutEngine
 
 /// A distributor's answer to an upgrade order (UPG-4, UPG-5): distributor tokens, orders of
 /// the partners they serve (state document `distributors`), open orders only.

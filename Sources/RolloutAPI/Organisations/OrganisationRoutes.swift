@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// An organisation's release settings, explained and changed (CAD-3, CAD-4, CAD-8, CAD-10),
 /// and a user's automatic-upgrades switch (CAD-6). Partner and customer tokens.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// A partner's own release settings (CAD-3.3, CAD-4): partner tokens, their partner only.
 struct PartnerRoutes {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// A partner's customer upgrade programme (UPG-1, UPG-3, UPG-4, UPG-8): partner tokens, their
 /// partner only.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// The release catalogue with its builds (CAD-11): not tenant data, so every console and agent
 /// token reads all of it.

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import RolloutStore
+import RolloutEngine
 
 /// The per-request context: Hummingbird's core plus the token the request authenticated with.
 public struct APIContext: RequestContext {

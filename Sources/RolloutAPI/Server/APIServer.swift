@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 public import RolloutDaemon
 public import RolloutStore
+import RolloutEngine
 
 /// `rolloutd serve` (SPEC §8): the integration API, a process of its own beside the scheduler.
 /// It shares the scheduler's database (WAL: its reads never wait for a wake) and decides

@@ -1,6 +1,7 @@
 import GRDB
 import NIOPosix
 import RolloutStore
+import RolloutEngine
 
 /// Runs the store's synchronous calls off Swift's cooperative pool, which has one thread per
 /// core: a write waiting for the scheduler's lock must not stall every other request (API-6).

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import NIOCore
 import RolloutStore
+import RolloutEngine
 
 /// An RFC 9457 problem: every error the API answers is one, as `application/problem+json`,
 /// and carries the SPEC rule that decided it (`rule`), so a console can show the same words as
@@ -117,6 +118,8 @@ extension Problem {
                     rule: ruleID(in: error.message) ?? "API-2")
         case .cannotOpen:
             Problem.busy(error.message)
+        case .newerSchema:
+            Problem(.serviceUnavailable, "newer-schema", title: "Database of a newer release", detail: error.message, rule: "DMN-7")
         }
     }
 

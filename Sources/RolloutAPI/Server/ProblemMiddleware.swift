@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RolloutStore
+import RolloutEngine
 
 /// Every error leaves as problem+json (RFC 9457): Hummingbird's own (no such route, body too
 /// large) included. Anything unexpected is logged and answered 500 without internals.

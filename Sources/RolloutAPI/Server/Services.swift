@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import RolloutCore
 import RolloutStore
+import RolloutEngine
 
 /// What every route needs: the shared store, the blocking pools, the check-in inbox, the
 /// rules' context (calendar, policy), the API settings and the clock requests are stamped with.

@@ -175,7 +175,7 @@ extension Store {
     }
 
     /// Records when tokens were last used, keeping the latest instant.
-    static func recordTokenUse(_ db: Database, _ uses: [String: Date]) throws {
+    package static func recordTokenUse(_ db: Database, _ uses: [String: Date]) throws {
         let statement = try db.makeStatement(sql: "UPDATE api_token SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?")
         for (id, at) in uses { try statement.execute(arguments: [Instant.seconds(at), id]) }
     }

@@ -5,6 +5,7 @@ import RolloutAPI
 import RolloutCore
 import RolloutDaemon
 import RolloutStore
+import RolloutEngine
 import Synchronization
 
 /// A real `rolloutd serve` in this process: a fresh SQLite database loaded with the sample

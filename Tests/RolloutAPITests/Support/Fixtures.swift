@@ -3,6 +3,7 @@ import GRDB
 import RolloutCore
 import RolloutDaemon
 import RolloutStore
+import RolloutEngine
 
 extension APIHarness {
     /// Runs the daemon's wakes (the engine's real rules) from a day before the start up to the
