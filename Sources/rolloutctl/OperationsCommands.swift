@@ -106,6 +106,8 @@ struct HistoryCommand: ParsableCommand {
             if entry.type == "decision" {
                 print("\(Instant.format(entry.at))  \(entry.rule.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.subject): "
                       + "\(entry.before ?? "-") → \(entry.after ?? "-")")
+            } else if entry.type == "request" {
+                print("\(Instant.format(entry.at))  request \(entry.subject): \(entry.rule), \(entry.after ?? "")")
             } else {
                 print("\(Instant.format(entry.at))  notify  \(entry.subject) [\(entry.audience ?? "-"), \(entry.locale ?? "-")"
                       + (entry.late == true ? ", late" : "") + "] \(entry.text ?? "")")
