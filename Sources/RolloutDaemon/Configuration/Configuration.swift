@@ -45,8 +45,8 @@ public struct Configuration: Sendable, Equatable {
         /// Loopback address and port the API listens on; TLS is a reverse proxy's job.
         public var host = "127.0.0.1"
         public var port = 8480
-        /// The check-in inbox (API-6). When nil: `rolloutd-inbox.sqlite` beside the database.
-        public var inboxPath: String?
+        /// The check-in inbox (API-6); a relative path is taken relative to the database's directory.
+        public var inboxPath = "rolloutd-inbox.sqlite"
         /// Larger request bodies are refused with 413 before they are read in full.
         public var maxBodyBytes = 65_536
         /// A request whose body has not arrived in full within this many seconds is answered 408.
@@ -58,8 +58,8 @@ public struct Configuration: Sendable, Equatable {
 
         /// The inbox path this process uses, given the resolved database path.
         public func resolvedInboxPath(databasePath: String) -> String {
-            if let inboxPath { return inboxPath }
-            return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("rolloutd-inbox.sqlite").path
+            if inboxPath.hasPrefix("/") { return inboxPath }
+            return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(inboxPath).path
         }
     }
 

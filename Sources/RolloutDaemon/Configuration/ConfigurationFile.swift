@@ -166,7 +166,7 @@ private struct Reader {
         }
         if let inbox = try string(table, "api.inbox") {
             guard !inbox.isEmpty else { throw error("api.inbox", "must not be empty") }
-            api.inboxPath = inbox.hasPrefix("/") ? inbox : relativeToFile(inbox)
+            api.inboxPath = inbox
         }
         api.maxBodyBytes = try int(table, "api.max_body_bytes", in: 1_024...16_777_216) ?? api.maxBodyBytes
         api.requestTimeoutSeconds = try int(table, "api.request_timeout_seconds", in: 1...300) ?? api.requestTimeoutSeconds
