@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -57,6 +58,8 @@ let package = Package(
                 "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The integration API (SPEC §8): `rolloutd serve`, a process of its own on Hummingbird.
@@ -89,7 +92,15 @@ let package = Package(
         .testTarget(name: "RolloutCoreTests", dependencies: ["RolloutCore"]),
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
-        .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon", "RolloutEngine"]),
+        .testTarget(
+            name: "RolloutDaemonTests",
+            dependencies: [
+                "RolloutDaemon", "RolloutEngine",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "RolloutAPITests",
             dependencies: [

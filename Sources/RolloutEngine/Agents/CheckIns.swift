@@ -17,7 +17,7 @@ extension Store {
             let seen = try db.makeStatement(sql: """
                 UPDATE endpoint SET last_check_in = max(coalesce(last_check_in, 0), ?1), agent_version = coalesce(?2, agent_version),
                        os_version = coalesce(?3, os_version)
-                WHERE id = ?4 RETURNING installed_version
+                WHERE id = ?4 RETURNING installed_version, organisation_id
                 """)
             let acknowledge = try db.makeStatement(sql: """
                 INSERT OR IGNORE INTO end_user_delivery (notification_id, delivered_at)
@@ -26,12 +26,13 @@ extension Store {
             var applied = 0
             for report in reports {
                 let at = Instant.seconds(report.at)
-                guard let installed = try String.fetchOne(seen, arguments: [at, report.agentVersion, report.osVersion, report.endpoint]) else {
+                guard let row = try Row.fetchOne(seen, arguments: [at, report.agentVersion, report.osVersion, report.endpoint]) else {
                     continue
                 }
+                let installed: String = row["installed_version"]
                 if installed != report.installedVersion.description {
-                    try Self.recordInstalledVersion(db, endpoint: report.endpoint, before: installed, version: report.installedVersion,
-                                                    at: report.at)
+                    try Self.recordInstalledVersion(db, endpoint: report.endpoint, organisation: row["organisation_id"], before: installed,
+                                                    version: report.installedVersion, at: report.at)
                 }
                 for id in report.acknowledged { try acknowledge.execute(arguments: [at, id, report.endpoint]) }
                 applied += 1
