@@ -118,6 +118,8 @@ extension Problem {
                     rule: ruleID(in: error.message) ?? "API-2")
         case .cannotOpen:
             Problem.busy(error.message)
+        case .corrupt:
+            Problem(.internalServerError, "bad-row", title: "A stored row breaks a rule", detail: error.message, rule: "DMN-7")
         case .newerSchema:
             Problem(.serviceUnavailable, "newer-schema", title: "Database of a newer release", detail: error.message, rule: "DMN-7")
         }
