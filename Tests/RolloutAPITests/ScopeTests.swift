@@ -144,6 +144,26 @@ import Testing
         }
     }
 
+    /// Ids inside bodies are data too: an upgrade order naming injected "organisations" is
+    /// refused by UPG-4 like any unknown one, and nothing is written.
+    @Test func idsInBodiesCannotInjectSQL() async throws {
+        try await APIHarness.with { harness in
+            let programme = try await harness.call("POST", "/v1/partners/northwind/programme", as: "partner", body: """
+                {"announce_at":"2026-11-02T16:00:00Z","window_start_at":"2026-11-09T16:00:00Z","auto_upgrade_at":"2027-01-04T16:00:00Z"}
+                """)
+            #expect(programme.status == 201, "\(programme.text)")
+            let before = try harness.snapshot()
+            for injection in Self.injections {
+                let body = try String(decoding: JSONSerialization.data(withJSONObject: ["organisations": [injection]]), as: UTF8.self)
+                let answer = try await harness.call("POST", "/v1/partners/northwind/upgrades", as: "partner", body: body)
+                #expect(answer.status == 409, "\(injection): \(answer.status) \(answer.text)")
+                #expect(answer.object["rule"] as? String == "UPG-4")
+            }
+            #expect(try harness.snapshot() == before)
+            #expect(try harness.count("organisation") == 6)
+        }
+    }
+
     @Test func ownSubjectsPassTheScopeCheck() async throws {
         try await APIHarness.with { harness in
             let orders = try Self.placeOrders(harness)

@@ -29,11 +29,12 @@ struct AgentRoutes {
         let platform = body.choice("platform", Platform.self)
         let acknowledged = body.integers("acknowledged_notifications", maxCount: 1_000) ?? []
         try body.finish()
-        _ = try await scope.endpoint(endpoint)
         let now = services.now()
         let store = services.store
         let pending = try await services.inbox.acknowledged(endpoint: endpoint).union(acknowledged)
-        guard let view = try await services.blocking.read({ try store.agentView(endpoint: endpoint, excluding: pending) }) else {
+        // One read answers both the scope (the endpoint's organisation) and the check-in.
+        guard let view = try await services.blocking.read({ try store.agentView(endpoint: endpoint, excluding: pending) }),
+              view.organisation == scope.token.organisation else {
             throw Problem.notFound("endpoint", endpoint)
         }
         if let platform, platform != view.platform {

@@ -17,7 +17,7 @@ struct ChangeRoutes {
         let store = services.store
         let partner = scope.token.role == .partner ? scope.token.partner : nil
         let organisation = scope.token.role == .customer ? scope.token.organisation : nil
-        let changes = try await services.blocking.read { try store.pendingChanges(partner: partner, organisation: organisation) }
+        let changes = try await services.blocking.read { try store.pendingChangeRequests(partner: partner, organisation: organisation) }
         return try JSONResponse.make(["changes": changes])
     }
 }

@@ -64,7 +64,7 @@ extension Store {
     }
 
     /// Pending CAD-8 requests of a partner (its own and its organisations') or of one organisation, oldest first.
-    public func pendingChanges(partner: String?, organisation: String?) throws -> [PendingChangeRequest] {
+    public func pendingChangeRequests(partner: String?, organisation: String?) throws -> [PendingChangeRequest] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL
