@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // async-http-client's own NIO, named because the deliverer uses NIOCore's types directly.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -62,6 +66,19 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Webhook delivery (DLV-1…5): the outbox read in id order, signed POSTs, retries, health.
+        // The only part of rolloutd that talks to the network, run as `rolloutd deliver`.
+        .target(
+            name: "RolloutDelivery",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutSystemd", "RolloutDaemon",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictDeliverySettings
+        ),
         // The integration API (SPEC §8): `rolloutd serve`, a process of its own on Hummingbird.
         .target(
             name: "RolloutAPI",
@@ -73,19 +90,19 @@ let package = Package(
             ],
             // The contract the server serves is docs/openapi.json itself (a symlink), compiled in (API-5).
             resources: [.embedInCode("Resources/openapi.json")],
-            swiftSettings: apiSwiftSettings
+            swiftSettings: strictDeliverySettings
         ),
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon", "RolloutEngine", "RolloutAPI",
+                "RolloutDaemon", "RolloutEngine", "RolloutDelivery", "RolloutAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rolloutctl",
             dependencies: [
-                "RolloutDaemon", "RolloutEngine",
+                "RolloutDaemon", "RolloutEngine", "RolloutDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,17 +119,23 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "RolloutDeliveryTests",
+            dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictDeliverySettings
+        ),
+        .testTarget(
             name: "RolloutAPITests",
             dependencies: [
                 "RolloutAPI", "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutDaemon",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: apiSwiftSettings
+            swiftSettings: strictDeliverySettings
         ),
     ]
 )
 
-/// The API's targets adopt the upcoming language features the project is moving to.
-var apiSwiftSettings: [SwiftSetting] {
+/// The delivery and API targets opt into the Swift 7 defaults early: `any` spelled out, imports
+/// internal unless marked `public import`.
+var strictDeliverySettings: [SwiftSetting] {
     [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault")]
 }

@@ -94,9 +94,11 @@ public struct StatusReport: Codable, Sendable {
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
     public let health: Health
+    /// Per-webhook delivery health (DLV-4).
+    public let webhooks: [WebhookHealth]
 
     enum CodingKeys: String, CodingKey {
-        case now, daemon, behind, pending, health
+        case now, daemon, behind, pending, health, webhooks
         case processedThrough = "processed_through"
         case lastWake = "last_wake"
         case nextWake = "next_wake"
@@ -147,7 +149,8 @@ extension Store {
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
-                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),
+                webhooks: try Self.webhookHealth(db))
         }
     }
 }
