@@ -391,6 +391,7 @@ package enum Migrations {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         notification_id INTEGER NOT NULL
     ) STRICT;
+    """
 
     /// The integration API (SPEC §8).
     private static let schemaAPI1 = """
@@ -449,6 +450,5 @@ package enum Migrations {
         notification_id INTEGER PRIMARY KEY REFERENCES notification(id) ON DELETE CASCADE,
         delivered_at INTEGER NOT NULL
     ) STRICT;
-
     """
 }
