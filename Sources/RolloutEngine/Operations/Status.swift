@@ -93,6 +93,8 @@ public struct StatusReport: Codable, Sendable {
     public let behind: Bool
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
+    /// Rows the wakes skip because they break a rule (DMN-7), until repaired.
+    public let skippedRows: [SkippedRow]
     public let health: Health
 
     enum CodingKeys: String, CodingKey {
@@ -102,6 +104,7 @@ public struct StatusReport: Codable, Sendable {
         case nextWake = "next_wake"
         case lagSeconds = "lag_seconds"
         case pendingChanges = "pending_changes"
+        case skippedRows = "skipped_rows"
     }
 }
 
@@ -146,6 +149,7 @@ extension Store {
                 lagSeconds: lag, behind: TimeInterval(lag) > tolerance || daemon.down,
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
+                skippedRows: try Self.skippedRows(db),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
                                             latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
         }
