@@ -16,6 +16,13 @@ public struct Forecast: Codable, Sendable {
         public let decisions: [String: Int]
         public let notifications: [String: Int]
         public let late: Bool
+        /// `decisions`, typed: rule, kind, after-value and count, same filter.
+        public let decisionCounts: [DecisionCount]
+
+        enum CodingKeys: String, CodingKey {
+            case at, reasons, summary, decisions, notifications, late
+            case decisionCounts = "decision_counts"
+        }
     }
 
     /// Endpoints upgrading on one local day of the calendar zone.
@@ -58,7 +65,7 @@ public struct Forecast: Codable, Sendable {
         let wakes = summaries.withLock { $0 }.map { summary in
             Wake(at: summary.at, reasons: summary.reasons, summary: summary.decisions,
                  decisions: activity[summary.at]?.decisions ?? [:], notifications: activity[summary.at]?.notifications ?? [:],
-                 late: summary.late)
+                 late: summary.late, decisionCounts: activity[summary.at]?.decisionCounts ?? [])
         }
         return Forecast(from: cursor, through: through, wakes: wakes, days: Self.days(wakes, calendar: settings.rules.calendar))
     }
@@ -78,9 +85,12 @@ public struct Forecast: Codable, Sendable {
         var byDay: [LocalDate: (Int, Int)] = [:]
         for wake in wakes {
             let day = calendar.localDate(of: wake.at)
-            for (what, count) in wake.decisions {
-                if what.hasPrefix("CAD-2 → ") { byDay[day, default: (0, 0)].0 += count }
-                if what == "UPG-6 → installing" { byDay[day, default: (0, 0)].1 += count }
+            for decision in wake.decisionCounts {
+                switch decision.kind {
+                case .targetVersion: byDay[day, default: (0, 0)].0 += decision.count
+                case .endpointUpgrade where decision.after?.upgradeState == .installing: byDay[day, default: (0, 0)].1 += decision.count
+                default: break
+                }
             }
         }
         return byDay.keys.sorted().map { Day(date: $0.description, retargeted: byDay[$0]!.0, installing: byDay[$0]!.1) }

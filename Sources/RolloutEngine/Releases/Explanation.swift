@@ -34,11 +34,13 @@ public struct Explanation: Codable, Sendable {
     public let at: Date
     public let cadence: String
     public let deferWeeks: Int
+    /// The same schedule as a value: `{cadence, deferral_weeks}`.
+    public let schedule: DecisionValue
     public let reasons: [ScheduleReason]
     public let endpoints: [EndpointTarget]
 
     enum CodingKeys: String, CodingKey {
-        case organisation, at, cadence, reasons, endpoints
+        case organisation, at, cadence, reasons, endpoints, schedule
         case deferWeeks = "defer_weeks"
     }
 }
@@ -93,7 +95,8 @@ extension Store {
                     critical: release?.critical)
             }
             return Explanation(organisation: organisation, at: at, cadence: effective.schedule.cadence.rawValue,
-                               deferWeeks: effective.schedule.deferralWeeks, reasons: effective.reasons, endpoints: targets)
+                               deferWeeks: effective.schedule.deferralWeeks, schedule: .schedule(effective.schedule),
+                               reasons: effective.reasons, endpoints: targets)
         }
     }
 }
