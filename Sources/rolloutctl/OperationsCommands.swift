@@ -61,6 +61,12 @@ struct StatusCommand: ParsableCommand {
                 print("SKIPPED: \(report.skippedRows.count) row(s) break a rule and are left as they are (DMN-7); `rolloutctl skipped` lists them")
                 for row in report.skippedRows.prefix(5) { print("  " + SkippedCommand.line(row)) }
             }
+            for hook in report.webhooks {
+                let state = hook.enabled ? (hook.consecutiveFailures > 0 ? "failing ×\(hook.consecutiveFailures)" : "ok") : "disabled"
+                print("webhook #\(hook.webhookID) \(hook.url): \(state); pending \(hook.pending), failed \(hook.failed), dead \(hook.dead), "
+                      + "delivered \(hook.delivered); last success \(hook.lastSuccessAt.map(Instant.format) ?? "never")"
+                      + (hook.oldestPendingAt.map { ", oldest pending since \(Instant.format($0))" } ?? ""))
+            }
         }
         if report.behind { throw Self.behind }
     }

@@ -96,9 +96,11 @@ public struct StatusReport: Codable, Sendable {
     /// Rows the wakes skip because they break a rule (DMN-7), until repaired.
     public let skippedRows: [SkippedRow]
     public let health: Health
+    /// Per-webhook delivery health (DLV-4).
+    public let webhooks: [WebhookHealth]
 
     enum CodingKeys: String, CodingKey {
-        case now, daemon, behind, pending, health
+        case now, daemon, behind, pending, health, webhooks
         case processedThrough = "processed_through"
         case lastWake = "last_wake"
         case nextWake = "next_wake"
@@ -151,7 +153,8 @@ extension Store {
                 pendingChanges: changes,
                 skippedRows: try Self.skippedRows(db),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
-                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),
+                webhooks: try Self.webhookHealth(db))
         }
     }
 }
