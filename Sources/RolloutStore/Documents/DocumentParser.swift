@@ -237,7 +237,8 @@ private struct DocumentParser {
                     let file = buildFields.required("file")
                     let size = buildFields.int("size", in: 0...Int.max, required: true)
                     let sha = buildFields.required("sha256")
-                    if let sha, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+                    // ASCII only: Character.isHexDigit also accepts full-width digits (０-９).
+                    if let sha, sha.utf8.count != 64 || !sha.utf8.allSatisfy({ (48...57).contains($0) || (65...70).contains($0) || (97...102).contains($0) }) {
                         buildFields.problem("sha256", "expected 64 hexadecimal digits")
                     }
                     buildFields.rejectUnknown()

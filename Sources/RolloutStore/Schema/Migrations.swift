@@ -28,6 +28,9 @@ package enum Migrations {
         migrator.registerMigration("delivery-v1: webhooks, deliveries, delivery cursor") { db in
             try db.execute(sql: deliveryV1)
         }
+        migrator.registerMigration("trust-2: skipped rows") { db in
+            try db.execute(sql: skippedRows)
+        }
         migrator.registerMigration("api-1: tokens, request audit, distributors, end-user deliveries") { db in
             try db.execute(sql: schemaAPI1)
         }
@@ -77,6 +80,22 @@ package enum Migrations {
         let type: String
         let sql: String
     }
+
+    /// DMN-7: rows that break a rule, found by the wakes' checks. Each is skipped by the rules,
+    /// journaled once when first seen, listed by `status` and `rolloutctl skipped` while it is
+    /// there, and forgotten once repaired. `row_id` is the row's key in `table_name`.
+    private static let skippedRows = """
+    CREATE TABLE skipped_row (
+        kind TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, table_name, row_id)
+    ) STRICT, WITHOUT ROWID;
+    """
 
     /// DMN-8: the daemon's liveness, one row, written at every poll. `status` tells "running" from
     /// "stopped" with it, and `run` refuses to decide ahead of the wall clock on a database a daemon
