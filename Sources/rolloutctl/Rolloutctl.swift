@@ -20,7 +20,7 @@ struct Rolloutctl: AsyncParsableCommand {
             SettingsCommand.self, EndpointCommand.self,
             ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
             NotificationsCommand.self, WebhookCommand.self, DeliveriesCommand.self,
-            StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
-            DatabaseCommand.self, ConfigCommand.self,
+            StatusCommand.self, SkippedCommand.self, ForecastCommand.self, HistoryCommand.self,
+            DatabaseCommand.self, ConfigCommand.self, TokenCommand.self,
         ])
 }

@@ -20,7 +20,7 @@ struct RolloutdCommand: AsyncParsableCommand {
 
             Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
             """,
-        subcommands: [DeliverCommand.self])
+        subcommands: [DeliverCommand.self, ServeCommand.self])
 
     @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
     var config: String = RolloutDaemon.Configuration.defaultPath

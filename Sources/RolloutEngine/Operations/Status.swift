@@ -93,6 +93,8 @@ public struct StatusReport: Codable, Sendable {
     public let behind: Bool
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
+    /// Rows the wakes skip because they break a rule (DMN-7), until repaired.
+    public let skippedRows: [SkippedRow]
     public let health: Health
     /// Per-webhook delivery health (DLV-4).
     public let webhooks: [WebhookHealth]
@@ -104,6 +106,7 @@ public struct StatusReport: Codable, Sendable {
         case nextWake = "next_wake"
         case lagSeconds = "lag_seconds"
         case pendingChanges = "pending_changes"
+        case skippedRows = "skipped_rows"
     }
 }
 
@@ -148,6 +151,7 @@ extension Store {
                 lagSeconds: lag, behind: TimeInterval(lag) > tolerance || daemon.down,
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
+                skippedRows: try Self.skippedRows(db),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
                                             latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),
                 webhooks: try Self.webhookHealth(db))

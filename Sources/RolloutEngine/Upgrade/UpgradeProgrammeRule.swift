@@ -31,15 +31,27 @@ public struct UpgradeProgrammeRule: WakeRule {
                 "order_answer")
         try add("SELECT answer_due_at, 'organisation:' || organisation_id FROM upgrade_order WHERE state = 'ordered' AND chased_at IS NULL ORDER BY answer_due_at LIMIT 1",
                 "order_timeout")
+        // Endpoints whose partner's deferral limit is out of range cannot be triggered (the trigger
+        // step skips and reports them): they are no deadline either, or the loop would spin.
         try add("""
             SELECT e.upgrade_at, 'organisation:' || e.organisation_id FROM endpoint e WHERE e.upgrade_at IS NOT NULL AND e.upgrade_state = 'pending'
               AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+              AND NOT EXISTS (SELECT 1 FROM organisation o JOIN partner p ON p.id = o.upgrade_partner_id
+                              WHERE o.id = e.organisation_id AND p.end_user_deferral_days NOT BETWEEN 0 AND ?)
             ORDER BY e.upgrade_at LIMIT 1
-            """, "endpoint_upgrade")
-        try add("SELECT next_reminder_at, 'endpoint:' || id FROM endpoint WHERE next_reminder_at IS NOT NULL ORDER BY next_reminder_at LIMIT 1",
-                "endpoint_reminder")
-        try add("SELECT deferral_deadline, 'endpoint:' || id FROM endpoint WHERE upgrade_state IN ('notified','deferred') ORDER BY deferral_deadline LIMIT 1",
-                "deferral_deadline")
+            """, "endpoint_upgrade", arguments: [context.policy.maxEndUserDeferralDays])
+        // The same condition as the reminder step: a reminder on an endpoint in another state
+        // can never be sent, and must not wake the loop (DMN-7; BadRows reports it).
+        try add("""
+            SELECT next_reminder_at, 'endpoint:' || id FROM endpoint WHERE next_reminder_at IS NOT NULL AND upgrade_state = 'deferred'
+            ORDER BY next_reminder_at LIMIT 1
+            """, "endpoint_reminder")
+        try add("""
+            SELECT e.deferral_deadline, 'endpoint:' || e.id FROM endpoint e
+            WHERE e.upgrade_state IN ('notified','deferred') AND e.deferral_deadline IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+            ORDER BY e.deferral_deadline LIMIT 1
+            """, "deferral_deadline")
         if let billing = try Declarations.nextBillingInstant(db, after: cursor, calendar: context.calendar) {
             deadlines.append(Deadline(at: billing, reason: WakeReason(kind: "billing_day")))
         }

@@ -119,6 +119,13 @@ struct DocumentWriter: DocumentSink {
             schedule, schedule, schedule,
         ] as [(any DatabaseValueConvertible)?]) + StatementArguments(Self.partnerFields.map(p.given.contains)))
         partnerIDs.append(p.id)
+        if let distributors = p.distributors {
+            try db.execute(sql: "DELETE FROM partner_distributor WHERE partner_id = ?", arguments: [p.id])
+            for distributor in Set(distributors) {
+                try db.execute(sql: "INSERT INTO partner_distributor (partner_id, distributor_id) VALUES (?, ?)",
+                               arguments: [p.id, distributor])
+            }
+        }
     }
 
     mutating func organisation(_ o: StateDocument.Organisation) throws {
@@ -215,13 +222,19 @@ extension Store {
     }
 
     private func apply(_ stream: JSONStream, at instant: Date?) throws -> AppliedDocument {
-        try write { db in
+        do {
+            return try write { db in
             var reader = DocumentReader(existing: try KnownIDs.fetch(db))
             var writer = try DocumentWriter(db, loadedAt: Instant.seconds(instant ?? Date()))
             try reader.read(stream, into: &writer)
             try ReleaseFacts.refreshEffectiveSchedules(db, ids: try writer.touchedOrganisations())
             try RetargetRequest.add(db, scope: "document", at: instant ?? Date(timeIntervalSince1970: 0))
             return AppliedDocument(counts: reader.counts)
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            // The reference checks should have caught it (foreign keys are checked at commit);
+            // still a document error, never a raw one.
+            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "refers to an id the store does not hold")])
         }
     }
 }

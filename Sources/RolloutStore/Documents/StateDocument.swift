@@ -16,6 +16,8 @@ public struct StateDocument: Sendable {
         var id: String, name: String, locale: Language, releaseManagement: Bool, allowCustomerOverride: Bool
         var schedule: Schedule?, upgradePolicy: UpgradePolicy, upgradeDelayDays: Int?, endUserDeferralDays: Int?, billingDay: Int
         var given: Set<String>
+        /// The distributors answering this partner's orders (API-1); nil keeps the stored ones.
+        var distributors: [String]?
     }
     public struct Organisation: Sendable {
         var id: String, name: String, partners: [String], generation: Generation

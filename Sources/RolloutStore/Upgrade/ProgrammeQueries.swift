@@ -105,12 +105,7 @@ extension Store {
                 SELECT * FROM (SELECT * FROM notification WHERE (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2)
                                AND (?3 IS NULL OR due_at >= ?3) ORDER BY due_at DESC, id DESC LIMIT ?4)
                 ORDER BY due_at, id
-                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { row in
-                OutboxEntry(id: row["id"], key: row["idempotency_key"], kind: row["kind"], audience: row["audience"], partner: row["partner_id"],
-                            organisation: row["organisation_id"], user: row["user_id"], endpoint: row["endpoint_id"], locale: row["locale"],
-                            dueAt: Instant.date(row["due_at"]), emittedAt: Instant.date(row["emitted_at"]), late: row["late"],
-                            subject: row["subject"], body: row["body"])
-            }
+                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { OutboxEntry($0) }
         }
     }
 }
