@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RolloutDaemon
 import RolloutStore
 
 struct ApplyCommand: ParsableCommand {
@@ -38,11 +39,12 @@ struct ApplyCommand: ParsableCommand {
         if file == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                printError("cannot read \(file)")
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                printError("cannot read \(file): \(FileProblem.reason(reading: file))")
                 throw ExitCode.failure
             }
-            data = contents
         }
         let (_, store) = try options.openStore()
         let progress = Progress()
@@ -66,3 +68,4 @@ struct ApplyCommand: ParsableCommand {
         }
     }
 }
+

@@ -32,23 +32,27 @@ struct StatusCommand: ParsableCommand {
         if json {
             try printJSON(report)
         } else {
+            let time = HumanTime(configuration.calendar)
             print("database: \(report.health.database) (schema \(report.health.schemaVersion)/\(report.health.latestSchemaVersion), "
                   + "\(report.health.sizeBytes / 1024) KiB, WAL \(report.health.walBytes / 1024) KiB)")
             if let last = report.lastWake {
                 let counts = last.summary.decisions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                print("last wake: \(Instant.format(last.at)) [\(last.reasons.map(\.description).joined(separator: ", "))] processed \(Instant.format(last.processedAt))"
-                      + (last.late ? " (late)" : "") + ": " + (counts.isEmpty ? "no decisions" : counts))
+                print("last wake: \(time.instant(last.at)) [\(last.reasons.map(\.description).joined(separator: ", "))] "
+                      + "processed \(time.instant(last.processedAt))" + (last.late ? " (late)" : "") + ": " + (counts.isEmpty ? "no decisions" : counts))
             } else {
                 print("last wake: none yet")
             }
             if let next = report.nextWake {
-                print("next wake: \(Instant.format(next.at)) [\(next.reasons.map(\.description).joined(separator: ", "))]")
+                print("next wake: \(time.instant(next.at)) [\(next.reasons.map(\.description).joined(separator: ", "))], "
+                      + HumanTime.relative(next.at, to: report.now))
             }
-            print(report.behind ? "BEHIND: the next wake is overdue by \(report.lagSeconds) s" : "on schedule (lag \(report.lagSeconds) s)")
+            print(report.behind ? "BEHIND: the next wake is overdue by \(HumanTime.duration(report.lagSeconds))"
+                                : "on schedule (lag \(HumanTime.duration(report.lagSeconds)))")
             print("pending: \(report.pending.changes) change(s), \(report.pending.openOrders) open order(s), "
                   + "\(report.pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
             for change in report.pendingChanges {
-                print("  #\(change.id) \(change.subject): \(change.change) — apply by \(Instant.format(change.applyBy))")
+                print("  #\(change.id) \(change.subject): \(change.change) — apply by \(time.instant(change.applyBy)), "
+                      + HumanTime.relative(change.applyBy, to: report.now))
             }
         }
         if report.behind { throw Self.behind }
@@ -64,12 +68,15 @@ struct HistoryCommand: ParsableCommand {
               rolloutctl history --org fabrikam
               rolloutctl history --endpoint contoso-e1 --json
               rolloutctl history --partner northwind --limit 50
+              rolloutctl history --org contoso --since 2026-12-01T00:00:00Z --until 2027-01-01T00:00:00Z
             """)
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "An organisation.") var org: String?
     @Option(help: "An endpoint.") var endpoint: String?
     @Option(help: "A partner.") var partner: String?
+    @Option(help: ArgumentHelp("Only entries at or after this instant.", valueName: "INSTANT")) var since: InstantArgument?
+    @Option(help: ArgumentHelp("Only entries before this instant.", valueName: "INSTANT")) var until: InstantArgument?
     @Option(help: "Show at most this many of the newest entries.") var limit: Int = 1_000
     @Flag(help: "Print JSON.") var json = false
 
@@ -77,19 +84,24 @@ struct HistoryCommand: ParsableCommand {
         guard [org, endpoint, partner].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --org, --endpoint or --partner")
         }
+        if let since, let until, until.date <= since.date { throw ValidationError("--until must be after --since") }
     }
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
+        let (configuration, store) = try options.openStore(readOnly: true)
         let subject: HistorySubject = if let org { .organisation(org) } else if let endpoint { .endpoint(endpoint) } else { .partner(partner!) }
-        let entries = try store.history(of: subject, limit: limit)
+        let entries = try refusable {
+            try store.requireExisting([(.organisation, org), (.endpoint, endpoint), (.partner, partner)])
+            return try store.history(of: subject, since: since?.date, until: until?.date, limit: limit)
+        }
         if json { return try printJSON(entries) }
+        let time = HumanTime(configuration.calendar)
         for entry in entries {
             if entry.type == "decision" {
-                print("\(Instant.format(entry.at))  \(entry.rule.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.subject): "
+                print("\(time.instant(entry.at))  \(entry.rule.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.subject): "
                       + "\(entry.before ?? "-") → \(entry.after ?? "-")")
             } else {
-                print("\(Instant.format(entry.at))  notify  \(entry.subject) [\(entry.audience ?? "-"), \(entry.locale ?? "-")"
+                print("\(time.instant(entry.at))  notify  \(entry.subject) [\(entry.audience ?? "-"), \(entry.locale ?? "-")"
                       + (entry.late == true ? ", late" : "") + "] \(entry.text ?? "")")
             }
         }
@@ -122,6 +134,7 @@ struct ForecastCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, store) = try options.openStore(readOnly: true)
+        try refusable { try store.requireExisting([(.partner, partner), (.organisation, org)]) }
         let progress = Progress()
         let forecast = try await Forecast.run(store: store, rules: Rules.all, settings: LoopSettings(configuration), now: Date(),
                                               days: days, partner: partner, organisation: org) { at in
@@ -129,30 +142,45 @@ struct ForecastCommand: AsyncParsableCommand {
         }
         progress.finish()
         if json { return try printJSON(forecast) }
-        print("forecast \(Instant.format(forecast.from)) → \(Instant.format(forecast.through)): \(forecast.wakes.count) wake(s)")
-        for wake in forecast.wakes {
+        ForecastText.print(forecast, time: HumanTime(configuration.calendar))
+    }
+}
+
+/// The human view of a forecast: the wakes that decide or notify, then a per-day chart.
+enum ForecastText {
+    static func print(_ forecast: Forecast, time: HumanTime) {
+        let shown = forecast.wakes.filter { !$0.decisions.isEmpty || !$0.notifications.isEmpty }
+        Swift.print("forecast \(time.instant(forecast.from)) → \(time.instant(forecast.through)): "
+                    + "\(shown.count) wake(s) that decide or notify, of \(forecast.wakes.count) wake(s)")
+        for wake in shown {
             let decisions = wake.decisions.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }
             let notifications = wake.notifications.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }
-            guard !decisions.isEmpty || !notifications.isEmpty else { continue }
-            print("\(Instant.format(wake.at)) [\(wake.reasons.map(\.description).joined(separator: ", "))]\(wake.late ? " (overdue)" : "")")
-            decisions.forEach { print("    decide  \($0)") }
-            notifications.forEach { print("    notify  \($0)") }
+            Swift.print("\(time.instant(wake.at)) [\(wake.reasons.map(\.description).joined(separator: ", "))]\(wake.late ? " (overdue)" : "")")
+            decisions.forEach { Swift.print("    decide  \($0)") }
+            notifications.forEach { Swift.print("    notify  \($0)") }
+            if !wake.organisations.isEmpty {
+                Swift.print("    who     " + wake.organisations.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+            }
         }
         Chart.print(forecast.days)
     }
 }
 
-/// A per-day bar chart of endpoints upgrading, for terminals.
+/// A per-day bar chart of endpoints upgrading, for terminals: every day of the period, quiet
+/// ones included, with its weekday.
 enum Chart {
     static func print(_ days: [Forecast.Day]) {
         let busiest = days.map { max($0.retargeted, $0.installing) }.max() ?? 0
         Swift.print("\nendpoints upgrading per day (R = new target, CAD-2; I = installing, UPG-6)")
-        guard busiest > 0 else { return Swift.print("  none in this period") }
         let width = 50
-        for day in days where day.retargeted + day.installing > 0 {
+        for day in days {
+            guard day.retargeted + day.installing > 0 else {
+                Swift.print("  \(day.weekday) \(day.date)   0")
+                continue
+            }
             for (mark, count) in [("R", day.retargeted), ("I", day.installing)] where count > 0 {
-                let bar = String(repeating: "█", count: max(1, count * width / busiest))
-                Swift.print("  \(day.date) \(mark) \(bar) \(count)")
+                let bar = String(repeating: "█", count: max(1, count * width / max(busiest, 1)))
+                Swift.print("  \(day.weekday) \(day.date) \(mark) \(bar) \(count)")
             }
         }
     }

@@ -27,22 +27,19 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore()
-        let explanation: Explanation
-        do {
-            explanation = try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
-                                            context: LoopSettings(configuration).rules)
-        } catch let error as StoreError {
-            printError(error.message)
-            throw ExitCode.failure
+        let explanation = try refusable {
+            try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
+                              context: LoopSettings(configuration).rules)
         }
         if json { return try printJSON(explanation) }
-        print("organisation \(explanation.organisation) at \(Instant.format(explanation.at)): \(explanation.cadence), \(explanation.deferWeeks) week(s)")
+        let time = HumanTime(configuration.calendar)
+        print("organisation \(explanation.organisation) at \(time.instant(explanation.at)): \(explanation.cadence), \(explanation.deferWeeks) week(s)")
         for reason in explanation.reasons { print("  \(reason)") }
         for target in explanation.endpoints {
             var line = "endpoint \(target.endpoint) (\(target.platform), runs \(target.installedVersion)): "
             switch target.decision {
             case "upgrade_to":
-                line += "target \(target.targetVersion ?? "-"), effective \(target.releaseEffectiveAt.map(Instant.format) ?? "-")"
+                line += "target \(target.targetVersion ?? "-"), effective \(target.releaseEffectiveAt.map(time.instant) ?? "-")"
                 if target.critical == true { line += " (critical: at its automatic date)" }
             case "up_to_date": line += "up to date (no newer release effective; never downgraded)"
             case "user_opted_out": line += "stays on \(target.installedVersion): the user turned automatic upgrades off"
@@ -71,9 +68,16 @@ struct ReleasesCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore()
-        let releases = try store.releaseCatalogue(platform: platform, version: version)
+        let (configuration, store) = try options.openStore()
+        let releases = try refusable {
+            let releases = try store.releaseCatalogue(platform: platform, version: version)
+            if let version, releases.isEmpty, platform == nil {
+                throw StoreError(code: .notFound, message: "no such release '\(version)'")
+            }
+            return releases
+        }
         if json { return try printJSON(releases) }
+        let time = HumanTime(configuration.calendar)
         if builds || version != nil {
             printTable(columns: ["version", "platform", "file", "size", "sha256"],
                        rows: releases.flatMap { release in
@@ -81,7 +85,7 @@ struct ReleasesCommand: ParsableCommand {
                        })
         } else {
             printTable(columns: ["version", "automatic_date", "critical", "platforms"],
-                       rows: releases.map { [$0.version, Instant.format($0.automaticDate), $0.critical ? "yes" : "no",
+                       rows: releases.map { [$0.version, time.instant($0.automaticDate), $0.critical ? "yes" : "no",
                                              $0.builds.map(\.platform).joined(separator: ",")] })
         }
     }
@@ -108,20 +112,15 @@ struct SettingsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let (_, store) = try options.openStore()
-            let settings: OrganisationSettings
-            do {
-                settings = try store.settings(organisation: org, reader: actor, at: time.instant)
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
-            }
+            let (configuration, store) = try options.openStore()
+            let settings = try refusable { try store.settings(organisation: org, reader: actor, at: time.instant) }
             if json { return try printJSON(settings) }
+            let human = HumanTime(configuration.calendar)
             print("organisation \(settings.organisation)")
-            print("  org-level schedule: " + (settings.cadence.map { "\($0), \(settings.deferWeeks ?? 0) week(s), set by \(settings.scheduleOrigin ?? "-") at \(settings.scheduleSetAt.map(Instant.format) ?? "-")" } ?? "none"))
+            print("  org-level schedule: " + (settings.cadence.map { "\($0), \(settings.deferWeeks ?? 0) week(s), set by \(settings.scheduleOrigin ?? "-") at \(settings.scheduleSetAt.map(human.instant) ?? "-")" } ?? "none"))
             print("  customer override (org-level): " + (settings.allowCustomerOverride.map { $0 ? "allowed" : "not allowed" } ?? "inherited from the partner"))
             if let months = settings.legacyDeferMonths {
-                print("  legacy deferral: \(months) month(s)" + (settings.legacyMigratedAt.map { ", migrated \(Instant.format($0))" } ?? ", not migrated"))
+                print("  legacy deferral: \(months) month(s)" + (settings.legacyMigratedAt.map { ", migrated \(human.instant($0))" } ?? ", not migrated"))
             }
             if settings.migratedNow { print("  migrated now: the legacy setting was rewritten as a cadence (CAD-10)") }
             if let problem = settings.legacyProblem { print("  warning: \(problem)") }
@@ -142,11 +141,16 @@ struct EndpointCommand: ParsableCommand {
         @OptionGroup var options: ConfigOptions
         @Option(help: "The endpoint.") var id: String
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
-        func apply(_ event: EndpointUpgradeEvent) throws {
+        func apply(_ event: EndpointUpgradeEvent, name: String) throws {
             let (configuration, store) = try options.openStore()
             let state = try refusable {
                 try store.endpointEvent(event, endpoint: id, at: time.instant, context: LoopSettings(configuration).rules)
+            }
+            if json {
+                return try printJSON(Receipt(request: "endpoint_event", subject: "endpoint:\(id)", requestedAt: time.instant,
+                                             details: ["event": .text(name), "upgrade_state": .text(state.rawValue)]))
             }
             print("endpoint \(id): \(state.rawValue)")
         }
@@ -157,7 +161,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "defer", abstract: "The end user postpones the upgrade (until the deadline D at most).",
             discussion: "Example:\n  rolloutctl endpoint defer --id contoso-e1 --at 2027-02-08T17:00:00Z")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.userDeferred) }
+        func run() throws { try event.apply(.userDeferred, name: "defer") }
     }
 
     struct UpgradeNow: ParsableCommand {
@@ -165,7 +169,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "upgrade-now", abstract: "The end user chooses to install the upgrade now.",
             discussion: "Example:\n  rolloutctl endpoint upgrade-now --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.userUpgradeNow) }
+        func run() throws { try event.apply(.userUpgradeNow, name: "upgrade-now") }
     }
 
     struct ReportInstalled: ParsableCommand {
@@ -173,7 +177,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "report-installed", abstract: "The device installed the new agent and needs a restart.",
             discussion: "Example:\n  rolloutctl endpoint report-installed --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.installCompleted) }
+        func run() throws { try event.apply(.installCompleted, name: "report-installed") }
     }
 
     struct ReportRestart: ParsableCommand {
@@ -181,7 +185,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "report-restart", abstract: "The device restarted on the new agent: upgraded (the end user is told).",
             discussion: "Example:\n  rolloutctl endpoint report-restart --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.restartReported) }
+        func run() throws { try event.apply(.restartReported, name: "report-restart") }
     }
 
     struct ReportFailure: ParsableCommand {
@@ -190,7 +194,7 @@ struct EndpointCommand: ParsableCommand {
             discussion: "Example:\n  rolloutctl endpoint report-failure --id contoso-e1 --reason \"disk full\"")
         @OptionGroup var event: Event
         @Option(help: "What failed.") var reason: String
-        func run() throws { try event.apply(.failureReported(reason: reason)) }
+        func run() throws { try event.apply(.failureReported(reason: reason), name: "report-failure") }
     }
 
     struct Trigger: ParsableCommand {
@@ -198,7 +202,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "trigger", abstract: "The partner triggers an endpoint's upgrade (policy manual, or a retry after failure).",
             discussion: "Example:\n  rolloutctl endpoint trigger --id wingtip-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.triggered) }
+        func run() throws { try event.apply(.triggered, name: "trigger") }
     }
 
     struct Report: ParsableCommand {
@@ -213,6 +217,7 @@ struct EndpointCommand: ParsableCommand {
         @Option(help: "The endpoint.") var id: String
         @Option(help: "The installed version.") var version: String
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
             guard let parsed = Version(version) else {
@@ -220,13 +225,12 @@ struct EndpointCommand: ParsableCommand {
                 throw ExitCode.validationFailure
             }
             let (_, store) = try options.openStore()
-            do {
-                try store.reportInstalledVersion(endpoint: id, version: parsed, at: time.instant)
-                print("endpoint \(id): runs \(parsed); its target follows at the next wake")
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
+            try refusable { try store.reportInstalledVersion(endpoint: id, version: parsed, at: time.instant) }
+            if json {
+                return try printJSON(Receipt(request: "installed_version_reported", subject: "endpoint:\(id)", requestedAt: time.instant,
+                                             details: ["installed_version": .text(parsed.description)]))
             }
+            print("endpoint \(id): runs \(parsed); its target follows at the next wake")
         }
     }
 }

@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         let collected = Mutex<(wakes: [WakeSummary], skipped: [Date])>(([], []))
         let json = self.json
         let settings = LoopSettings(configuration)
+        let time = HumanTime(configuration.calendar)
         let progress = Progress()
         let loop = WakeLoop(store: store, rules: Rules.all, clock: clock, settings: { settings }) { event in
             switch event {
@@ -75,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
                 if json {
                     progress.update("run: \(count) wake(s), at \(Instant.format(summary.at))")
                 } else {
-                    print(WakeLine.text(summary))
+                    print(WakeLine.text(summary, time: time))
                 }
             case .alreadyProcessed(let wake):
                 collected.withLock { $0.skipped.append(wake.at) }
@@ -102,9 +103,9 @@ struct RunCommand: AsyncParsableCommand {
 
 /// One line per wake for terminals: instant, reasons, decisions, notifications.
 enum WakeLine {
-    static func text(_ summary: WakeSummary) -> String {
+    static func text(_ summary: WakeSummary, time: HumanTime) -> String {
         let decisions = summary.decisions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var line = "\(Instant.format(summary.at)) [\(summary.reasons.map(\.description).joined(separator: ", "))]"
+        var line = "\(time.instant(summary.at)) [\(summary.reasons.map(\.description).joined(separator: ", "))]"
         line += decisions.isEmpty ? " no decisions" : " " + decisions.joined(separator: " ")
         line += "; \(summary.notifications) notification(s)"
         if summary.late { line += " (late, \(summary.lateNotifications) late notification(s))" }

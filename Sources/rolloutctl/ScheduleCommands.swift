@@ -17,20 +17,18 @@ struct RequestTime: ParsableArguments {
     var instant: Date { at?.date ?? Date() }
 }
 
-/// Runs a change request and prints its receipt; a refusal exits 1 with the reason, nothing written.
-func submit(json: Bool, _ body: () throws -> ScheduleChangeReceipt) throws {
-    do {
-        let receipt = try body()
-        if json {
-            try printJSON(receipt)
-        } else {
-            print("requested #\(receipt.id) for \(receipt.subject): \(receipt.change)")
-            print("the daemon applies it at \(Instant.format(receipt.applyBy))"
-                  + (receipt.applyBy == receipt.requestedAt ? " (at once: deferral weeks only, CAD-8)" : " (CAD-8)"))
-        }
-    } catch let error as StoreError {
-        printError(error.message)
-        throw ExitCode.failure
+/// Runs a change request and prints its receipt; a refusal exits 1 with the reason, an unknown id
+/// exits 4, and nothing is written either way.
+func submit(json: Bool, calendar: BusinessCalendar.Configuration, _ body: () throws -> ScheduleChangeReceipt) throws {
+    let receipt = try refusable(body)
+    if json { return try printJSON(receipt) }
+    let time = HumanTime(calendar)
+    print("requested #\(receipt.id) for \(receipt.subject): \(receipt.change)")
+    if receipt.applyBy == receipt.requestedAt {
+        print("the daemon applies it at \(time.instant(receipt.applyBy)) (at once: deferral weeks only, CAD-8)")
+    } else {
+        print("the daemon applies it at \(time.instant(receipt.applyBy)), \(HumanTime.duration(Int64(receipt.applyBy.timeIntervalSince(receipt.requestedAt)))) "
+              + "after the request (CAD-8)")
     }
 }
 
@@ -64,7 +62,7 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json) {
+            try submit(json: json, calendar: configuration.calendar) {
                 try store.requestScheduleChange(partner: partner, organisation: org,
                                                 request: .setSchedule(cadence: cadence, deferralWeeks: deferWeeks),
                                                 actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
@@ -89,7 +87,7 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json) {
+            try submit(json: json, calendar: configuration.calendar) {
                 try store.requestScheduleChange(partner: partner, organisation: org, request: .resetSchedule,
                                                 actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
             }
@@ -132,7 +130,7 @@ struct OverrideCommand: ParsableCommand {
             case .deny: false
             case .inherit: nil
             }
-            try submit(json: json) {
+            try submit(json: json, calendar: configuration.calendar) {
                 try store.requestScheduleChange(partner: partner, organisation: org, request: .setAllowCustomerOverride(allowed),
                                                 actor: .partner, at: time.instant, context: LoopSettings(configuration).rules)
             }
@@ -161,16 +159,16 @@ struct UserCommand: ParsableCommand {
         @Option(help: "The user.") var user: String
         @Argument(help: "on, off or inherit.") var value: AutomaticUpgrades
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
             let (_, store) = try options.openStore()
-            do {
-                try store.setAutomaticUpgrades(user: user, to: value, at: time.instant)
-                print("user \(user): automatic upgrades \(value.rawValue); targets follow at the next wake")
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
+            try refusable { try store.setAutomaticUpgrades(user: user, to: value, at: time.instant) }
+            if json {
+                return try printJSON(Receipt(request: "automatic_upgrades_set", subject: "user:\(user)", requestedAt: time.instant,
+                                             details: ["automatic_upgrades": .text(value.rawValue)]))
             }
+            print("user \(user): automatic upgrades \(value.rawValue); targets follow at the next wake")
         }
     }
 }

@@ -17,11 +17,13 @@ struct RolloutdCommand: AsyncParsableCommand {
               rolloutd --config /etc/rolloutd/rolloutd.toml
               rolloutd --config ./config/rolloutd.toml --check-config
 
-            Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
-            """)
+            The configuration is --config FILE, else $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.
+            Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration. See rolloutd(8).
+            """,
+        version: Release.version)
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
-    var config: String = RolloutDaemon.Configuration.defaultPath
+    @Option(name: .long, help: ArgumentHelp("Configuration file; default $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.", valueName: "FILE"))
+    var config: String = Release.defaultConfigPath(environment: ProcessInfo.processInfo.environment)
 
     @Flag(name: .long, help: "Validate the configuration and exit (0 valid, 78 invalid), like nginx -t.")
     var checkConfig = false

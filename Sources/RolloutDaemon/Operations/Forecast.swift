@@ -14,12 +14,17 @@ public struct Forecast: Codable, Sendable {
         /// Decisions and notifications for the partner or organisation asked about (all when unfiltered).
         public let decisions: [String: Int]
         public let notifications: [String: Int]
+        /// Decisions by organisation (same filter): who moves.
+        public let organisations: [String: Int]
         public let late: Bool
     }
 
-    /// Endpoints upgrading on one local day of the calendar zone.
+    /// Endpoints upgrading on one local day of the calendar zone; every day of the period is
+    /// listed, quiet ones with zeros.
     public struct Day: Codable, Sendable {
         public let date: String
+        /// `Mon` … `Sun`.
+        public let weekday: String
         /// Endpoints given a newer target version (CAD-2).
         public let retargeted: Int
         /// Endpoints whose generation upgrade starts installing (UPG-6).
@@ -58,12 +63,13 @@ public struct Forecast: Codable, Sendable {
         let wakes = summaries.withLock { $0 }.map { summary in
             Wake(at: summary.at, reasons: summary.reasons, summary: summary.decisions,
                  decisions: activity[summary.at]?.decisions ?? [:], notifications: activity[summary.at]?.notifications ?? [:],
-                 late: summary.late)
+                 organisations: activity[summary.at]?.organisations ?? [:], late: summary.late)
         }
-        return Forecast(from: cursor, through: through, wakes: wakes, days: Self.days(wakes, calendar: settings.rules.calendar))
+        return Forecast(from: cursor, through: through, wakes: wakes,
+                        days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar))
     }
 
-    private static func days(_ wakes: [Wake], calendar: BusinessCalendar) -> [Day] {
+    private static func days(_ wakes: [Wake], from: Date, through: Date, calendar: BusinessCalendar) -> [Day] {
         var byDay: [LocalDate: (Int, Int)] = [:]
         for wake in wakes {
             let day = calendar.localDate(of: wake.at)
@@ -72,6 +78,8 @@ public struct Forecast: Codable, Sendable {
                 if what == "UPG-6 → installing" { byDay[day, default: (0, 0)].1 += count }
             }
         }
-        return byDay.keys.sorted().map { Day(date: $0.description, retargeted: byDay[$0]!.0, installing: byDay[$0]!.1) }
+        return calendar.localDates(from: from, through: through).map { day in
+            Day(date: day.description, weekday: day.weekdayAbbreviation, retargeted: byDay[day]?.0 ?? 0, installing: byDay[day]?.1 ?? 0)
+        }
     }
 }

@@ -9,7 +9,7 @@ extension StateDocument {
         do {
             json = try JSONSerialization.jsonObject(with: data, options: [])
         } catch {
-            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: \(error.localizedDescription)")])
+            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: " + syntaxError(error, in: data))])
         }
         var parser = DocumentParser()
         let document = parser.document(json)
@@ -264,4 +264,25 @@ private struct DocumentParser {
         }
         return result
     }
+}
+
+/// Where JSONSerialization stopped, as the line and column an editor shows ("line 3, column 12:
+/// invalid value"), from the character offset in its debug description.
+func syntaxError(_ error: Error, in data: Data) -> String {
+    let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+    let text = String(decoding: data, as: UTF8.self)
+    let offset: Int
+    if let match = detail.firstMatch(of: /character (\d+)/), let value = Int(match.1) {
+        offset = min(value, text.count)
+    } else if detail.localizedCaseInsensitiveContains("end of file") {
+        offset = text.count
+    } else {
+        return detail
+    }
+    var line = 1, column = 1
+    for character in text.prefix(offset) {
+        if character == "\n" { line += 1; column = 1 } else { column += 1 }
+    }
+    let reason = detail.replacing(#/ around character \d+/#, with: "").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+    return "line \(line), column \(column): \(reason.prefix(1).lowercased() + reason.dropFirst())"
 }

@@ -28,8 +28,9 @@ public enum HistorySubject: Sendable {
 
 extension Store {
     /// Every decision and notification about a subject, oldest first (indexes decision_by_*,
-    /// notification_by_*). `limit` keeps the newest entries.
-    public func history(of subject: HistorySubject, limit: Int) throws -> [HistoryEntry] {
+    /// notification_by_*), optionally only those at or after `since` and before `until`. `limit`
+    /// keeps the newest entries.
+    public func history(of subject: HistorySubject, since: Date? = nil, until: Date? = nil, limit: Int) throws -> [HistoryEntry] {
         try read { db in
             let (decisionFilter, notificationFilter, id): (String, String, String) = switch subject {
             case .organisation(let id):
@@ -46,8 +47,8 @@ extension Store {
                     SELECT 'notification', due_at, kind, coalesce('endpoint:' || endpoint_id, 'organisation:' || organisation_id,
                            'partner:' || partner_id), NULL, NULL, audience, locale, late, idempotency_key, subject || ' — ' || body, id
                     FROM notification WHERE \(notificationFilter)
-                ) ORDER BY at DESC, type, seq DESC LIMIT ?2
-                """, arguments: [id, limit])
+                ) WHERE (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY at DESC, type, seq DESC LIMIT ?2
+                """, arguments: [id, limit, since.map(Instant.seconds), until.map(Instant.seconds)])
             return rows.reversed().map { row in
                 HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],
                              before: row["before"], after: row["after"], audience: row["audience"], locale: row["locale"],

@@ -109,13 +109,21 @@ extension Store {
         }
     }
 
-    public func notifications(partner: String?, organisation: String?, since: Date?, limit: Int) throws -> [OutboxEntry] {
+    /// The outbox, filtered. Without `after`, the newest `limit` by due instant, oldest first;
+    /// with `after` (an id cursor), the first `limit` written after that id, in write order, so a
+    /// reader that resumes from the last id it saw misses nothing and sees nothing twice.
+    public func notifications(partner: String?, organisation: String?, since: Date?, after: Int64? = nil,
+                              limit: Int) throws -> [OutboxEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT * FROM notification WHERE (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2)
-                               AND (?3 IS NULL OR due_at >= ?3) ORDER BY due_at DESC, id DESC LIMIT ?4)
-                ORDER BY due_at, id
-                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { row in
+            let filter = """
+                (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2) AND (?3 IS NULL OR due_at >= ?3)
+                """
+            let sql = after == nil
+                ? "SELECT * FROM (SELECT * FROM notification WHERE \(filter) ORDER BY due_at DESC, id DESC LIMIT ?4) ORDER BY due_at, id"
+                : "SELECT * FROM notification WHERE \(filter) AND id > ?5 ORDER BY id LIMIT ?4"
+            var arguments: StatementArguments = [partner, organisation, since.map(Instant.seconds), limit]
+            if let after { arguments += [after] }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 OutboxEntry(id: row["id"], key: row["idempotency_key"], kind: row["kind"], audience: row["audience"], partner: row["partner_id"],
                             organisation: row["organisation_id"], user: row["user_id"], endpoint: row["endpoint_id"], locale: row["locale"],
                             dueAt: Instant.date(row["due_at"]), emittedAt: Instant.date(row["emitted_at"]), late: row["late"],
