@@ -25,6 +25,7 @@ struct Rolloutctl: AsyncParsableCommand {
             SettingsCommand.self, EndpointCommand.self,
             ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
             NotificationsCommand.self,
+            PauseCommand.self, ResumeCommand.self, ChangesCommand.self,
             StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
             DatabaseCommand.self, ConfigCommand.self,
         ])

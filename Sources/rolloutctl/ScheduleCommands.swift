@@ -28,7 +28,7 @@ func submit(json: Bool, calendar: BusinessCalendar.Configuration, _ body: () thr
         print("the daemon applies it at \(time.instant(receipt.applyBy)) (at once: deferral weeks only, CAD-8)")
     } else {
         print("the daemon applies it at \(time.instant(receipt.applyBy)), \(HumanTime.duration(Int64(receipt.applyBy.timeIntervalSince(receipt.requestedAt)))) "
-              + "after the request (CAD-8)")
+              + "after the request (CAD-8); `rolloutctl changes cancel \(receipt.id) --as \(receipt.requestedBy)` takes it back until then")
     }
 }
 

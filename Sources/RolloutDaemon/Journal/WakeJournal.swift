@@ -45,6 +45,9 @@ extension JournalNote.Kind {
     var messageID: JournalMessage {
         switch self {
         case .changeApplied: .changeApplied
+        case .paused: .paused
+        case .resumed: .resumed
+        case .failureThreshold: .failureThreshold
         }
     }
 }

@@ -142,11 +142,14 @@ private struct DocumentParser {
         let delay = fields.int("upgrade_delay_days", in: 0...365)
         let deferral = fields.int("end_user_deferral_days", in: 0...30)
         let billing = fields.int("billing_day", in: 1...28) ?? 1
+        let thresholdPercent = fields.int("failure_threshold_percent", in: 0...100)
+        let thresholdMinimum = fields.int("failure_threshold_minimum", in: 1...1_000_000)
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
-                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing)
+                     schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
+                     failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum)
     }
 
     mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {

@@ -42,6 +42,12 @@ extension StateDocument {
                 p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
                 p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
             ])
+            if p.failureThresholdPercent != nil || p.failureThresholdMinimum != nil {
+                try db.execute(sql: """
+                    UPDATE partner SET failure_threshold_percent = coalesce(?, failure_threshold_percent),
+                                       failure_threshold_minimum = coalesce(?, failure_threshold_minimum) WHERE id = ?
+                    """, arguments: [p.failureThresholdPercent, p.failureThresholdMinimum, p.id])
+            }
         }
 
         let organisationStatement = try db.makeStatement(sql: """

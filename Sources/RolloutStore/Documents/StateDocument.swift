@@ -11,6 +11,8 @@ public struct StateDocument: Sendable {
     public struct Partner: Sendable {
         var id: String, name: String, locale: Language, releaseManagement: Bool, allowCustomerOverride: Bool
         var schedule: Schedule?, upgradePolicy: UpgradePolicy, upgradeDelayDays: Int?, endUserDeferralDays: Int?, billingDay: Int
+        /// OPS-3; nil keeps the stored value (or the SPEC default).
+        var failureThresholdPercent: Int? = nil, failureThresholdMinimum: Int? = nil
     }
     public struct Organisation: Sendable {
         var id: String, name: String, partners: [String], generation: Generation

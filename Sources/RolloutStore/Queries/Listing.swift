@@ -52,7 +52,8 @@ public enum EntityKind: String, CaseIterable, Sendable {
         case .partners:
             """
             SELECT id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
-                   schedule_set_at, upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day
+                   schedule_set_at, upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day,
+                   failure_threshold_percent, failure_threshold_minimum
             FROM partner ORDER BY id
             """
         case .organisations:

@@ -35,9 +35,12 @@ public struct Explanation: Codable, Sendable {
     public let deferWeeks: Int
     public let reasons: [ScheduleReason]
     public let endpoints: [EndpointTarget]
+    /// Pauses in force for the organisation, its own or its partners' (OPS-1): while one holds
+    /// release management, the targets above are not applied.
+    public let pauses: [PauseRecord]
 
     enum CodingKeys: String, CodingKey {
-        case organisation, at, cadence, reasons, endpoints
+        case organisation, at, cadence, reasons, endpoints, pauses
         case deferWeeks = "defer_weeks"
     }
 }
@@ -92,7 +95,8 @@ extension Store {
                     critical: release?.critical)
             }
             return Explanation(organisation: organisation, at: at, cadence: effective.schedule.cadence.rawValue,
-                               deferWeeks: effective.schedule.deferralWeeks, reasons: effective.reasons, endpoints: targets)
+                               deferWeeks: effective.schedule.deferralWeeks, reasons: effective.reasons, endpoints: targets,
+                               pauses: try Self.openPauses(db, partner: nil, organisation: organisation))
         }
     }
 }

@@ -10,11 +10,13 @@ public struct ReleaseManagementRule: WakeRule {
 
     public func deadlines(_ db: Database, after cursor: Date, context: RuleContext) throws -> [Deadline] {
         var deadlines: [Deadline] = []
-        // CAD-8: the earliest pending apply-by (index schedule_change_pending).
+        // CAD-8: the earliest pending apply-by (index schedule_change_pending), of a subject
+        // not paused (OPS-1): a paused one waits for its resume wake.
         if let row = try Row.fetchOne(db, sql: """
             SELECT apply_by, coalesce('organisation:' || organisation_id, 'partner:' || partner_id) FROM schedule_change
-            WHERE applied_at IS NULL AND superseded_at IS NULL ORDER BY apply_by LIMIT 1
-            """) {
+            WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL
+              AND NOT \(Pauses.changeHeld(at: "?1")) ORDER BY apply_by LIMIT 1
+            """, arguments: [Instant.seconds(cursor)]) {
             deadlines.append(Deadline(at: Instant.date(row[0]), reason: WakeReason(kind: "change_apply_by", subject: row[1])))
         }
         // A target input changed outside a wake: recompute at the instant of the change (at
@@ -51,7 +53,8 @@ public struct ReleaseManagementRule: WakeRule {
     public func process(_ wake: inout WakeContext) throws {
         let db = wake.db
         var affected = Set<String>()
-        let due = ChangeTiming.coalesce(try ScheduleChanges.pending(db)).filter { $0.applyBy <= wake.wake.at }
+        let held = try Pauses.heldChanges(db, at: wake.wake.at)
+        let due = ChangeTiming.coalesce(try ScheduleChanges.pending(db)).filter { $0.applyBy <= wake.wake.at && !held.contains($0.winner.id) }
         for group in due {
             let change = group.winner
             try ScheduleChanges.apply(db, change)
@@ -74,7 +77,7 @@ public struct ReleaseManagementRule: WakeRule {
         }
 
         let retarget = try RetargetRequest.pending(db) || !due.isEmpty || wake.wake.isBoundary
-            || wake.wake.reasons.contains { $0.kind == "release_effective" }
+            || wake.wake.reasons.contains { $0.kind == "release_effective" || $0.kind == "resume" }
         guard retarget else { return }
         try RetargetRequest.clear(db)
         let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules)

@@ -43,7 +43,11 @@ enum Retargeting {
             }
         }
         // CAD-2: newest effective, never below installed. CAD-6: a user with automatic upgrades
-        // off stays on what they run. CAD-7: mobile endpoints are never targeted (NULL).
+        // off stays on what they run. CAD-7: mobile endpoints are never targeted (NULL). OPS-1:
+        // organisations whose release management is paused keep their targets (the check costs
+        // a subquery per endpoint, so it is added only while a pause is in force).
+        let paused = try Pauses.anyInForce(db, area: .releases, at: instant)
+            ? "WHERE NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "?2"))" : ""
         try db.execute(sql: """
             INSERT INTO temp.retarget (endpoint_id, organisation_id, user_id, old_version, new_version, new_key, installed_key)
             SELECT id, organisation_id, user_id, target_version, new_version, new_key, installed_version_key FROM (
@@ -61,10 +65,12 @@ enum Retargeting {
                 LEFT JOIN user u ON u.id = e.user_id
                 LEFT JOIN temp.effective_release r
                     ON r.cadence = o.effective_cadence AND r.defer_weeks = o.effective_defer_weeks AND r.platform = e.platform
-            ) WHERE new_key IS NOT target_version_key;
-
+                \(paused)
+            ) WHERE new_key IS NOT target_version_key
+            """, arguments: paused.isEmpty ? [] : [Instant.seconds(instant), Instant.seconds(instant)])
+        try db.execute(sql: """
             UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
-            FROM temp.retarget r WHERE r.endpoint_id = endpoint.id;
+            FROM temp.retarget r WHERE r.endpoint_id = endpoint.id
             """, arguments: [Instant.seconds(instant)])
         var outcome = Outcome()
         outcome.retargeted = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget") ?? 0

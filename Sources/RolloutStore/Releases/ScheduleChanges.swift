@@ -10,7 +10,7 @@ enum ScheduleChanges {
         try Row.fetchAll(db, sql: """
             SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override,
                    requested_at, apply_by
-            FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL ORDER BY requested_at, id
+            FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL ORDER BY requested_at, id
             """).compactMap(request)
     }
 

@@ -12,11 +12,14 @@ enum Migrations {
         migrator.registerMigration("v1: entities, schedules, programmes, outbox, wake log") { db in
             try db.execute(sql: schemaV1)
         }
+        migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
+            try db.execute(sql: opsControls)
+        }
         return migrator
     }
 
     /// The newest schema version this build knows (the number of migrations).
-    static let latestVersion = 1
+    static let latestVersion = migrator.migrations.count
 
     private static let schemaV1 = """
     -- SPEC §1 Partner. Schedule columns are the partner-level release schedule (CAD-3.3).
@@ -256,5 +259,37 @@ enum Migrations {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         processed_through INTEGER NOT NULL
     ) STRICT;
+    """
+
+    /// OPS-1…3: pauses per partner or organisation and area, cancelled CAD-8 requests, and each
+    /// partner's failure threshold (NULL: the SPEC default).
+    static let opsControls = """
+    CREATE TABLE pause (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        -- NULL: the whole partner (every organisation it manages).
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        area TEXT NOT NULL CHECK (area IN ('releases','programme')),
+        reason TEXT NOT NULL,
+        -- Who paused: `operator` (CLI), a token's name (API), or `failure_threshold` (OPS-3).
+        actor TEXT NOT NULL,
+        paused_at INTEGER NOT NULL,
+        resumed_at INTEGER,
+        resumed_by TEXT,
+        -- Set by the wake that notified and journaled the pause and its resume.
+        start_noted_at INTEGER,
+        resume_noted_at INTEGER,
+        CHECK (resumed_at IS NULL OR resumed_at >= paused_at)
+    ) STRICT;
+    CREATE INDEX pause_open ON pause(partner_id, area) WHERE resume_noted_at IS NULL;
+
+    ALTER TABLE schedule_change ADD COLUMN cancelled_at INTEGER;
+    ALTER TABLE schedule_change ADD COLUMN cancelled_by TEXT;
+
+    ALTER TABLE partner ADD COLUMN failure_threshold_percent INTEGER CHECK (failure_threshold_percent BETWEEN 0 AND 100);
+    ALTER TABLE partner ADD COLUMN failure_threshold_minimum INTEGER CHECK (failure_threshold_minimum >= 1);
+
+    -- OPS-3: failures reported since the last wake, found without scanning the audit trail.
+    CREATE INDEX decision_upgrade_failed ON decision(wake_at) WHERE rule = 'UPG-6' AND substr(after, 1, 6) = 'failed';
     """
 }

@@ -32,6 +32,8 @@ public struct ProgrammeProgress: Codable, Equatable, Sendable {
     public let orders: [String: Int]
     /// Endpoints of upgraded organisations by lifecycle state (UPG-6).
     public let endpoints: [String: Int]
+    /// Pauses in force for the partner or its organisations (OPS-1, OPS-3).
+    public let pauses: [PauseRecord]
 }
 
 /// One notification of the outbox, for `rolloutctl notifications`.
@@ -104,7 +106,8 @@ extension Store {
                     endpoints: try counts("""
                         SELECT e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
                         WHERE o.upgrade_partner_id = ? AND e.upgrade_state IS NOT NULL GROUP BY e.upgrade_state
-                        """))
+                        """),
+                    pauses: try Self.openPauses(db, partner: id, organisation: nil))
             }
         }
     }
