@@ -10,6 +10,7 @@ let package = Package(
         // Libraries for the separate Benchmarks/ package; not a stable API.
         .library(name: "RolloutCore", targets: ["RolloutCore"]),
         .library(name: "RolloutStore", targets: ["RolloutStore"]),
+        .library(name: "RolloutEngine", targets: ["RolloutEngine"]),
         .library(name: "RolloutDaemon", targets: ["RolloutDaemon"]),
     ],
     dependencies: [
@@ -21,10 +22,16 @@ let package = Package(
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
         .target(name: "RolloutCore"),
-        // SQLite store: schema, migrations, state documents, the wake transaction.
+        // SQLite store: schema, migrations, state documents, typed rows, shared SQL conditions.
         .target(
             name: "RolloutStore",
             dependencies: ["RolloutCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The engine: the rules applied at wakes (one transaction each), and the requests that
+        // the CLI and the API server make of them.
+        .target(
+            name: "RolloutEngine",
+            dependencies: ["RolloutCore", "RolloutStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // libsystemd, for sd_journal_sendv and sd_notify.
         .systemLibrary(
@@ -41,7 +48,7 @@ let package = Package(
         .target(
             name: "RolloutDaemon",
             dependencies: [
-                "RolloutCore", "RolloutStore", "RolloutSystemd",
+                "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutSystemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
@@ -49,20 +56,20 @@ let package = Package(
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon",
+                "RolloutDaemon", "RolloutEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rolloutctl",
             dependencies: [
-                "RolloutDaemon",
+                "RolloutDaemon", "RolloutEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RolloutCoreTests", dependencies: ["RolloutCore"]),
         .testTarget(name: "RolloutStoreTests", dependencies: ["RolloutStore"]),
         .testTarget(name: "RolloutSystemdTests", dependencies: ["RolloutSystemd"]),
-        .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon"]),
+        .testTarget(name: "RolloutDaemonTests", dependencies: ["RolloutDaemon", "RolloutEngine"]),
     ]
 )

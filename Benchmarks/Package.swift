@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RolloutCore", package: "rolloutd"),
                 .product(name: "RolloutStore", package: "rolloutd"),
+                .product(name: "RolloutEngine", package: "rolloutd"),
                 .product(name: "RolloutDaemon", package: "rolloutd"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

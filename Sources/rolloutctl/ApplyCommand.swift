@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct ApplyCommand: ParsableCommand {

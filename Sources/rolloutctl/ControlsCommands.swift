@@ -103,32 +103,37 @@ struct ChangesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "changes",
         abstract: "Pending schedule and override change requests with their apply-by (CAD-8); cancel one (OPS-2).",
-        discussion: """
-            Examples:
-              rolloutctl changes --partner northwind
-              rolloutctl changes --org fabrikam --json
-              rolloutctl changes cancel 12 --as customer
-            """,
-        subcommands: [Cancel.self])
+        subcommands: [List.self, Cancel.self],
+        defaultSubcommand: List.self)
 
-    @OptionGroup var options: ConfigOptions
-    @Option(help: "Only this partner's requests and those for its organisations.") var partner: String?
-    @Option(help: "Only this organisation's requests.") var org: String?
-    @Flag(help: "Print JSON (fields in docs/cli.md).") var json = false
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the pending change requests with their apply-by, soonest first (the default).",
+            discussion: """
+                Examples:
+                  rolloutctl changes --partner northwind
+                  rolloutctl changes list --org fabrikam --json
+                """)
 
-    func run() throws {
-        let (configuration, store) = try options.openStore(readOnly: true)
-        let changes = try refusable {
-            try store.requireExisting([(.partner, partner), (.organisation, org)])
-            return try store.pendingChanges(partner: partner, organisation: org)
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Only this partner's requests and those for its organisations.") var partner: String?
+        @Option(help: "Only this organisation's requests.") var org: String?
+        @Flag(help: "Print JSON (fields in docs/cli.md).") var json = false
+
+        func run() throws {
+            let (configuration, store) = try options.openStore(readOnly: true)
+            let changes = try refusable {
+                try store.requireExisting([(.partner, partner), (.organisation, org)])
+                return try store.pendingChanges(partner: partner, organisation: org)
+            }
+            if json { return try printJSON(changes) }
+            guard !changes.isEmpty else { return print("no pending change request") }
+            let time = HumanTime(configuration.calendar)
+            let now = Date()
+            printTable(columns: ["id", "subject", "change", "requested_by", "requested_at", "apply_by"],
+                       rows: changes.map { ["#\($0.id)", $0.subject, $0.change, $0.requestedBy, time.instant($0.requestedAt),
+                                            "\(time.instant($0.applyBy)), \(HumanTime.relative($0.applyBy, to: now))"] })
         }
-        if json { return try printJSON(changes) }
-        guard !changes.isEmpty else { return print("no pending change request") }
-        let time = HumanTime(configuration.calendar)
-        let now = Date()
-        printTable(columns: ["id", "subject", "change", "requested_by", "requested_at", "apply_by"],
-                   rows: changes.map { ["#\($0.id)", $0.subject, $0.change, $0.requestedBy, time.instant($0.requestedAt),
-                                        "\(time.instant($0.applyBy)), \(HumanTime.relative($0.applyBy, to: now))"] })
     }
 
     struct Cancel: ParsableCommand {

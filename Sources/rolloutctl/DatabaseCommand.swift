@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RolloutEngine
 import RolloutStore
 
 struct DatabaseCommand: ParsableCommand {

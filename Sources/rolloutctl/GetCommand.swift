@@ -1,4 +1,5 @@
 import ArgumentParser
+import RolloutEngine
 import RolloutStore
 
 /// `partners` or `partner`, `organisations` or `organisation` (and `orgs`/`org`), …

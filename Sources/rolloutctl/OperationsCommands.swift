@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct StatusCommand: ParsableCommand {
@@ -50,6 +51,9 @@ struct StatusCommand: ParsableCommand {
                                 : "on schedule (lag \(HumanTime.duration(report.lagSeconds)))")
             print("pending: \(report.pending.changes) change(s), \(report.pending.openOrders) open order(s), "
                   + "\(report.pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
+            for pause in report.pauses {
+                print("PAUSED: " + describe(pause, time: time, now: report.now))
+            }
             for change in report.pendingChanges {
                 print("  #\(change.id) \(change.subject): \(change.change) — apply by \(time.instant(change.applyBy)), "
                       + HumanTime.relative(change.applyBy, to: report.now))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct ExplainCommand: ParsableCommand {
@@ -46,6 +47,10 @@ struct ExplainCommand: ParsableCommand {
             default: line += "out of scope: mobile endpoints are not under release management"
             }
             print("  \(line) [\(target.rule)]")
+        }
+        for pause in explanation.pauses {
+            print("  PAUSED: " + describe(pause, time: time, now: Date())
+                  + (pause.what == "releases" ? " — targets are not applied until it is resumed" : ""))
         }
     }
 }

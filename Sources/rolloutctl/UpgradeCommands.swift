@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 struct ProgrammeCommand: ParsableCommand {
@@ -186,14 +187,16 @@ struct ProgressCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
+        let (configuration, store) = try options.openStore(readOnly: true)
         let progress = try refusable { try store.progress(partner: partner) }
         if json { return try printJSON(progress) }
         func line(_ counts: [String: Int]) -> String {
             counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
+        let time = HumanTime(configuration.calendar)
         for entry in progress {
             print("\(entry.partner)")
+            entry.pauses.forEach { print("  PAUSED: " + describe($0, time: time, now: Date())) }
             print("  organisations: \(line(entry.organisations))")
             print("  orders:        \(line(entry.orders))")
             print("  endpoints:     \(line(entry.endpoints))")

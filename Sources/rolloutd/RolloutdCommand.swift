@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 import RolloutSystemd
 

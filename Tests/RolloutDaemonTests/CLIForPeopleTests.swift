@@ -105,7 +105,8 @@ import Testing
         #expect(history.stdoutLines.contains { $0 == "2026-11-03T16:00:00Z (Tue 08:00 PST)  CAD-2   endpoint:fabrikam-e1: 45.8.0 → 45.9.0" }, "\(history)")
         let request = try workspace.ctl("schedule", "set", "--partner", "northwind", "--org", "contoso", "--cadence", "slow",
                                         "--at", "2026-11-20T10:00:00Z")
-        #expect(request.stdoutLines.last == "the daemon applies it at 2026-11-20T16:00:00Z (Fri 08:00 PST), 6 h after the request (CAD-8)",
+        #expect(request.stdoutLines.last == "the daemon applies it at 2026-11-20T16:00:00Z (Fri 08:00 PST), 6 h after the request (CAD-8); "
+                + "`rolloutctl changes cancel 1 --as partner` takes it back until then",
                 "\(request)")
     }
 

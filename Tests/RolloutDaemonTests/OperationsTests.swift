@@ -1,6 +1,7 @@
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 import Testing
 

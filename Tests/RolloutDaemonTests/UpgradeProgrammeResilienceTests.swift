@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 import Testing
 

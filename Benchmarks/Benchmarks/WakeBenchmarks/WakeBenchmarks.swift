@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 /// A fleet of `organisations` × `perOrganisation` desktop endpoints, built with set-based SQL in

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import RolloutCore
+import RolloutEngine
 import RolloutStore
 import RolloutSystemd
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutEngine
 import RolloutStore
 
 /// What the loop needs from the configuration; re-read at every iteration, so a reload

@@ -1,5 +1,6 @@
 import Foundation
 import RolloutCore
+import RolloutEngine
 import RolloutStore
 import Synchronization
 

@@ -25,7 +25,7 @@ public struct PauseRecord: Codable, Equatable, Sendable {
         case resumedBy = "resumed_by"
     }
 
-    init(_ row: Row) {
+    package init(_ row: Row) {
         id = row["id"]
         partner = row["partner_id"]
         organisation = row["organisation_id"]
@@ -44,14 +44,14 @@ public let failureThresholdActor = "failure_threshold"
 
 /// SQL the rules use to leave paused subjects alone (OPS-1). A pause is in force at instant T
 /// when it began at or before T and was not resumed at or before T.
-enum Pauses {
-    static func inForce(_ at: String) -> String {
+package enum Pauses {
+    package static func inForce(_ at: String) -> String {
         "ps.paused_at <= \(at) AND (ps.resumed_at IS NULL OR ps.resumed_at > \(at))"
     }
 
     /// True when `organisation` (an SQL expression) is paused for `area` at `at`: by a pause of
     /// that organisation, or of the whole of one of its managing partners.
-    static func organisationHeld(_ area: PauseArea, organisation: String, at: String) -> String {
+    package static func organisationHeld(_ area: PauseArea, organisation: String, at: String) -> String {
         """
         EXISTS (SELECT 1 FROM pause ps WHERE ps.area = '\(area.rawValue)' AND ps.resume_noted_at IS NULL AND \(inForce(at))
                 AND (ps.organisation_id = \(organisation)
@@ -61,7 +61,7 @@ enum Pauses {
     }
 
     /// True when the whole of `partner` (an SQL expression) is paused for `area` at `at`.
-    static func partnerHeld(_ area: PauseArea, partner: String, at: String) -> String {
+    package static func partnerHeld(_ area: PauseArea, partner: String, at: String) -> String {
         """
         EXISTS (SELECT 1 FROM pause ps WHERE ps.area = '\(area.rawValue)' AND ps.resume_noted_at IS NULL AND \(inForce(at))
                 AND ps.organisation_id IS NULL AND ps.partner_id = \(partner))
@@ -69,7 +69,7 @@ enum Pauses {
     }
 
     /// True when a `schedule_change` row's subject is paused for release management at `at`.
-    static func changeHeld(at: String) -> String {
+    package static func changeHeld(at: String) -> String {
         """
         (CASE WHEN schedule_change.organisation_id IS NOT NULL
               THEN \(organisationHeld(.releases, organisation: "schedule_change.organisation_id", at: at))
@@ -78,7 +78,7 @@ enum Pauses {
     }
 
     /// The ids of pending CAD-8 requests whose subject is paused at `at`: they wait (OPS-1).
-    static func heldChanges(_ db: Database, at: Date) throws -> Set<String> {
+    package static func heldChanges(_ db: Database, at: Date) throws -> Set<String> {
         guard try anyInForce(db, area: .releases, at: at) else { return [] }
         return Set(try Int64.fetchAll(db, sql: """
             SELECT id FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL
@@ -88,14 +88,14 @@ enum Pauses {
 
     /// `AND NOT <organisation held>` while a pause of `area` is in force at `at`, else nothing:
     /// the filter a step adds so paused organisations' endpoints stay where they are.
-    static func unlessHeld(_ db: Database, _ area: PauseArea, organisation: String, at: Date) throws -> String {
+    package static func unlessHeld(_ db: Database, _ area: PauseArea, organisation: String, at: Date) throws -> String {
         try anyInForce(db, area: area, at: at)
             ? "AND NOT \(organisationHeld(area, organisation: organisation, at: String(Instant.seconds(at))))" : ""
     }
 
     /// Whether any pause of `area` is in force at `at`: the rules add their per-subject checks
     /// only then, so a fleet without pauses pays nothing for them.
-    static func anyInForce(_ db: Database, area: PauseArea, at: Date) throws -> Bool {
+    package static func anyInForce(_ db: Database, area: PauseArea, at: Date) throws -> Bool {
         try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM pause ps WHERE ps.area = ?1 AND ps.resume_noted_at IS NULL AND \(inForce("?2")))
             """, arguments: [area.rawValue, Instant.seconds(at)]) ?? false
@@ -103,94 +103,18 @@ enum Pauses {
 }
 
 extension Store {
-    /// OPS-1: pauses `areas` for a partner, or for one organisation it manages, from `instant`.
-    /// Checked as every request is: the partner and organisation exist, the partner manages
-    /// the organisation, a reason is given, and the scope is not already paused for an area.
-    /// Nothing is written when any check fails.
-    @discardableResult
-    public func pause(partner: String, organisation: String?, areas: [PauseArea], reason: String, actor: String,
-                      at instant: Date) throws -> [PauseRecord] {
-        try write { db in
-            try Self.checkScope(db, partner: partner, organisation: organisation)
-            guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw StoreError(code: .refused, message: "refused: a pause needs a reason (--reason TEXT), shown to the partner admins (OPS-1)")
-            }
-            var ids: [Int64] = []
-            for area in areas {
-                if let open = try Row.fetchOne(db, sql: """
-                    SELECT * FROM pause WHERE partner_id = ? AND organisation_id IS ? AND area = ? AND resumed_at IS NULL
-                    """, arguments: [partner, organisation, area.rawValue]).map(PauseRecord.init) {
-                    throw StoreError(code: .refused, message: "refused: \(area.rawValue) of \(open.scope) is already paused since "
-                                     + "\(Instant.format(open.since)) by \(open.actor) (\(open.reason)); resume it first (OPS-1)")
-                }
-                try db.execute(sql: """
-                    INSERT INTO pause (partner_id, organisation_id, area, reason, actor, paused_at) VALUES (?,?,?,?,?,?)
-                    """, arguments: [partner, organisation, area.rawValue, reason, actor, Instant.seconds(instant)])
-                ids.append(db.lastInsertedRowID)
-            }
-            return try ids.map { try Self.pauseRecord(db, id: $0) }
-        }
-    }
-
-    /// OPS-1: ends the pauses of `areas` for exactly this scope (a partner, or one organisation)
-    /// at `instant`. What fell due meanwhile is decided at the next wake; end users' deferral
-    /// deadlines move by the pause's length then. Refused when nothing of that is paused.
-    @discardableResult
-    public func resume(partner: String, organisation: String?, areas: [PauseArea], actor: String,
-                       at instant: Date) throws -> [PauseRecord] {
-        try write { db in
-            try Self.checkScope(db, partner: partner, organisation: organisation)
-            let open = try Row.fetchAll(db, sql: """
-                SELECT * FROM pause WHERE partner_id = ? AND organisation_id IS ? AND resumed_at IS NULL
-                  AND area IN (\(areas.map { "'\($0.rawValue)'" }.joined(separator: ","))) ORDER BY id
-                """, arguments: [partner, organisation]).map(PauseRecord.init)
-            let scope = organisation.map { "organisation:\($0)" } ?? "partner:\(partner)"
-            guard !open.isEmpty else {
-                throw StoreError(code: .refused, message: "refused: \(areas.map(\.rawValue).joined(separator: " and ")) of \(scope) "
-                                 + "is not paused (OPS-1); `rolloutctl status` lists the pauses in force")
-            }
-            if let early = open.first(where: { $0.since > instant }) {
-                throw StoreError(code: .refused, message: "refused: the pause of \(early.what) of \(scope) begins at "
-                                 + "\(Instant.format(early.since)), after \(Instant.format(instant)) (OPS-1)")
-            }
-            for pause in open {
-                try db.execute(sql: "UPDATE pause SET resumed_at = ?, resumed_by = ? WHERE id = ?",
-                               arguments: [Instant.seconds(instant), actor, pause.id])
-            }
-            return try open.map { try Self.pauseRecord(db, id: $0.id) }
-        }
-    }
-
     /// The pauses not yet resumed, optionally of one partner or organisation (its own and its
     /// partners' whole-partner pauses), oldest first.
     public func activePauses(partner: String? = nil, organisation: String? = nil) throws -> [PauseRecord] {
         try read { db in try Self.openPauses(db, partner: partner, organisation: organisation) }
     }
 
-    static func openPauses(_ db: Database, partner: String?, organisation: String?) throws -> [PauseRecord] {
+    package static func openPauses(_ db: Database, partner: String?, organisation: String?) throws -> [PauseRecord] {
         try Row.fetchAll(db, sql: """
             SELECT * FROM pause WHERE resumed_at IS NULL AND (?1 IS NULL OR partner_id = ?1)
               AND (?2 IS NULL OR organisation_id = ?2
                    OR (organisation_id IS NULL AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = ?2)))
             ORDER BY paused_at, id
             """, arguments: [partner, organisation]).map(PauseRecord.init)
-    }
-
-    static func pauseRecord(_ db: Database, id: Int64) throws -> PauseRecord {
-        PauseRecord(try Row.fetchOne(db, sql: "SELECT * FROM pause WHERE id = ?", arguments: [id])!)
-    }
-
-    static func checkScope(_ db: Database, partner: String, organisation: String?) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM partner WHERE id = ?)", arguments: [partner]) == true else {
-            throw StoreError(code: .notFound, message: "no such partner '\(partner)'")
-        }
-        guard let organisation else { return }
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM organisation WHERE id = ?)", arguments: [organisation]) == true else {
-            throw StoreError(code: .notFound, message: "no such organisation '\(organisation)'")
-        }
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM organisation_partner WHERE organisation_id = ? AND partner_id = ?)",
-                                arguments: [organisation, partner]) == true else {
-            throw StoreError(code: .refused, message: "refused: partner '\(partner)' does not manage organisation '\(organisation)'")
-        }
     }
 }

@@ -24,9 +24,9 @@ extension Store {
         try read(Self.pendingCounts)
     }
 
-    static func pendingCounts(_ db: Database) throws -> PendingCounts {
+    package static func pendingCounts(_ db: Database) throws -> PendingCounts {
         PendingCounts(
-            changes: try Int.fetchOne(db, sql: "SELECT count(*) FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL") ?? 0,
+            changes: try Int.fetchOne(db, sql: "SELECT count(*) FROM schedule_change WHERE \(SQLCondition.pendingChange)") ?? 0,
             openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
             scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0,
             pauses: try Int.fetchOne(db, sql: "SELECT count(*) FROM pause WHERE resumed_at IS NULL") ?? 0)

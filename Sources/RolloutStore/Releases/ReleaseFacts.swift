@@ -4,9 +4,9 @@ import RolloutCore
 
 /// Reads the facts the release-management rules (CAD) decide from, and keeps each
 /// organisation's resolved schedule current.
-enum ReleaseFacts {
+package enum ReleaseFacts {
     /// Release settings of every partner, by id.
-    static func partners(_ db: Database) throws -> [String: PartnerReleaseSettings] {
+    package static func partners(_ db: Database) throws -> [String: PartnerReleaseSettings] {
         var result: [String: PartnerReleaseSettings] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT id, release_management, allow_customer_override, cadence, defer_weeks, schedule_set_at FROM partner
@@ -21,7 +21,7 @@ enum ReleaseFacts {
     }
 
     /// The CAD-3 inputs of the given organisations (all when nil), by id.
-    static func organisations(_ db: Database, ids: Set<String>?) throws -> [String: OrganisationReleaseFacts] {
+    package static func organisations(_ db: Database, ids: Set<String>?) throws -> [String: OrganisationReleaseFacts] {
         let partners = try partners(db)
         var managers: [String: [PartnerReleaseSettings]] = [:]
         var facts: [String: OrganisationReleaseFacts] = [:]
@@ -47,7 +47,7 @@ enum ReleaseFacts {
     }
 
     /// Every release with the platforms it ships builds for.
-    static func releases(_ db: Database) throws -> [Release] {
+    package static func releases(_ db: Database) throws -> [Release] {
         var platforms: [String: Set<Platform>] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT version, platform FROM release_build") {
             if let platform = Platform(rawValue: row[1]) { platforms[row[0], default: []].insert(platform) }
@@ -63,7 +63,7 @@ enum ReleaseFacts {
     /// Resolves CAD-3 for the given organisations (all when nil) and stores the result.
     /// Returns the organisations whose effective schedule changed, with before and after.
     @discardableResult
-    static func refreshEffectiveSchedules(_ db: Database, ids: Set<String>?) throws -> [(id: String, before: Schedule, after: EffectiveSchedule)] {
+    package static func refreshEffectiveSchedules(_ db: Database, ids: Set<String>?) throws -> [(id: String, before: Schedule, after: EffectiveSchedule)] {
         let facts = try organisations(db, ids: ids)
         var current: [String: Schedule] = [:]
         let filter = ids.map { " WHERE id IN (\(placeholders($0.count)))" } ?? ""
@@ -89,7 +89,7 @@ enum ReleaseFacts {
         return changed
     }
 
-    static func placeholders(_ count: Int) -> String {
+    package static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ",")
     }
 

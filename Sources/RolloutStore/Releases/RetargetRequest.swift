@@ -12,16 +12,16 @@ public enum RetargetRequest {
                        arguments: [scope, Int64(instant.timeIntervalSince1970)])
     }
 
-    static func pending(_ db: Database) throws -> Bool {
+    package static func pending(_ db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM retarget_request)") ?? false
     }
 
     /// When the earliest pending request was made.
-    static func earliest(_ db: Database) throws -> Date? {
+    package static func earliest(_ db: Database) throws -> Date? {
         try Int64.fetchOne(db, sql: "SELECT min(since) FROM retarget_request").map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
-    static func clear(_ db: Database) throws {
+    package static func clear(_ db: Database) throws {
         try db.execute(sql: "DELETE FROM retarget_request")
     }
 }

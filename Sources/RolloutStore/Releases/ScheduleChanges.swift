@@ -4,17 +4,17 @@ import RolloutCore
 
 /// Stored schedule and toggle change requests (CAD-8): written by `rolloutctl` or a console,
 /// applied by a wake at their apply-by instant.
-enum ScheduleChanges {
+package enum ScheduleChanges {
     /// The pending requests, oldest first, as the core's values.
-    static func pending(_ db: Database) throws -> [ScheduleChangeRequest] {
+    package static func pending(_ db: Database) throws -> [ScheduleChangeRequest] {
         try Row.fetchAll(db, sql: """
             SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override,
                    requested_at, apply_by
-            FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL ORDER BY requested_at, id
+            FROM schedule_change WHERE \(SQLCondition.pendingChange) ORDER BY requested_at, id
             """).compactMap(request)
     }
 
-    static func request(_ row: Row) -> ScheduleChangeRequest? {
+    package static func request(_ row: Row) -> ScheduleChangeRequest? {
         let edit: ScheduleEdit
         switch row["kind"] as String {
         case "schedule":
@@ -35,7 +35,7 @@ enum ScheduleChanges {
     }
 
     /// Stores a request that the permission rules already accepted (CAD-4).
-    static func insert(_ db: Database, partner: String, organisation: String?, actor: Actor, edit: ScheduleEdit,
+    package static func insert(_ db: Database, partner: String, organisation: String?, actor: Actor, edit: ScheduleEdit,
                        requestedAt: Date, applyBy: Date) throws -> Int64 {
         var kind = "override", cadence: String?, weeks: Int?, allow: Bool?
         switch edit {
@@ -58,7 +58,7 @@ enum ScheduleChanges {
     }
 
     /// Writes the winning change of a coalesced group into the settings it changes.
-    static func apply(_ db: Database, _ change: ScheduleChangeRequest) throws {
+    package static func apply(_ db: Database, _ change: ScheduleChangeRequest) throws {
         let at = Instant.seconds(change.requestedAt)
         switch (change.subject, change.edit) {
         case (.organisation(let id), .setSchedule(let schedule)):
@@ -86,7 +86,7 @@ enum ScheduleChanges {
     }
 
     /// The organisations whose effective schedule a change of this subject can move.
-    static func affectedOrganisations(_ db: Database, _ subject: SettingsSubject) throws -> Set<String> {
+    package static func affectedOrganisations(_ db: Database, _ subject: SettingsSubject) throws -> Set<String> {
         switch subject {
         case .organisation(let id): [id]
         case .partner(let id):
@@ -97,7 +97,7 @@ enum ScheduleChanges {
 
 extension ScheduleEdit {
     /// Short text for journal entries, notifications and history.
-    var summary: String {
+    package var summary: String {
         switch self {
         case .setSchedule(let schedule): "schedule \(schedule.cadence.rawValue), \(schedule.deferralWeeks) week(s)"
         case .resetSchedule: "schedule removed (inherits the partner's)"

@@ -6,8 +6,8 @@ import GRDB
 /// Instants are INTEGER Unix seconds (UTC): cheap to index and compare, no parsing in SQL.
 /// Versions carry a `*_key` column, `Version.sortKey`, whose text order is the numeric order,
 /// so fleet-wide retargeting can use `MAX()` and `<` in one statement.
-enum Migrations {
-    static var migrator: DatabaseMigrator {
+package enum Migrations {
+    package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: entities, schedules, programmes, outbox, wake log") { db in
             try db.execute(sql: schemaV1)
@@ -19,7 +19,7 @@ enum Migrations {
     }
 
     /// The newest schema version this build knows (the number of migrations).
-    static let latestVersion = migrator.migrations.count
+    package static let latestVersion = migrator.migrations.count
 
     private static let schemaV1 = """
     -- SPEC §1 Partner. Schedule columns are the partner-level release schedule (CAD-3.3).

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 /// One release-management scenario: a real SQLite file in a fresh directory, the clock started

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutEngine
 import RolloutStore
 import Synchronization
 

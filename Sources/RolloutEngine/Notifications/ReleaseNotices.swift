@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The release-management notifications (CAD-8, CAD-2).
 extension Outbox {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Release management at wakes (SPEC §3): applies due schedule and toggle changes, keeps each
 /// organisation's effective schedule (CAD-3) current, and retargets endpoints when a release
@@ -14,7 +15,7 @@ public struct ReleaseManagementRule: WakeRule {
         // not paused (OPS-1): a paused one waits for its resume wake.
         if let row = try Row.fetchOne(db, sql: """
             SELECT apply_by, coalesce('organisation:' || organisation_id, 'partner:' || partner_id) FROM schedule_change
-            WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL
+            WHERE \(SQLCondition.pendingChange)
               AND NOT \(Pauses.changeHeld(at: "?1")) ORDER BY apply_by LIMIT 1
             """, arguments: [Instant.seconds(cursor)]) {
             deadlines.append(Deadline(at: Instant.date(row[0]), reason: WakeReason(kind: "change_apply_by", subject: row[1])))

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Evaluates the readiness checklist (UPG-3) of many organisations at once: SQL counts the
 /// failing endpoints per organisation and item (OS versions and agent versions are judged by the
@@ -24,7 +25,7 @@ enum ReadinessEvaluation {
         try db.execute(sql: "INSERT OR IGNORE INTO temp.readiness_scope \(organisations)", arguments: arguments)
         for row in try Row.fetchAll(db, sql: """
             SELECT DISTINCT e.platform, e.os_version FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
-            WHERE e.platform NOT IN ('ios','android')
+            WHERE \(SQLCondition.desktop("e.platform"))
             """) {
             let platform = Platform(rawValue: row[0])
             let version = (row[1] as String?).flatMap(Version.init)
@@ -34,7 +35,7 @@ enum ReadinessEvaluation {
         }
         for text in try String?.fetchAll(db, sql: """
             SELECT DISTINCT e.agent_version FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
-            WHERE e.platform NOT IN ('ios','android')
+            WHERE \(SQLCondition.desktop("e.platform"))
             """) where !criteria.hasCurrentAgent(text.flatMap(Version.init)) {
             try db.execute(sql: "INSERT OR IGNORE INTO temp.outdated_agent VALUES (?)", arguments: [text])
         }
@@ -48,7 +49,7 @@ enum ReadinessEvaluation {
                        EXISTS (SELECT 1 FROM temp.unsupported_os u WHERE u.platform = e.platform AND u.os_version IS e.os_version) AS unsupported,
                        EXISTS (SELECT 1 FROM temp.outdated_agent a WHERE a.agent_version IS e.agent_version) AS outdated
                 FROM temp.readiness_scope s CROSS JOIN endpoint e ON e.organisation_id = s.organisation_id
-                WHERE e.platform NOT IN ('ios','android')
+                WHERE \(SQLCondition.desktop("e.platform"))
             ), ranked AS (
                 SELECT *, row_number() OVER (PARTITION BY organisation_id, stale ORDER BY id) AS stale_rank,
                           row_number() OVER (PARTITION BY organisation_id, unsupported ORDER BY id) AS unsupported_rank,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The programme's own instants (UPG-2, UPG-3): announcement banners and the window opening.
 enum ProgrammeEvents {

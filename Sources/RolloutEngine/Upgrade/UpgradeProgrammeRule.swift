@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The customer upgrade programme at wakes (SPEC §4): banners, readiness, orders, endpoint
 /// upgrades and declarations. Steps run in the order of cause and effect, so one wake at an
@@ -36,7 +37,7 @@ public struct UpgradeProgrammeRule: WakeRule {
                 "order_timeout")
         try add("""
             SELECT e.upgrade_at, 'organisation:' || e.organisation_id FROM endpoint e WHERE e.upgrade_at IS NOT NULL AND e.upgrade_state = 'pending'
-              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(Orders.openSQL))
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
               \(unless(Pauses.organisationHeld(.programme, organisation: "e.organisation_id", at: "?1")))
             ORDER BY e.upgrade_at LIMIT 1
             """, "endpoint_upgrade", arguments: paused ? [cursorSeconds] : [])

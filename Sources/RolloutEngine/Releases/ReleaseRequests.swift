@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// A schedule or toggle change the rules accepted and stored for the daemon to apply (CAD-8).
 public struct ScheduleChangeReceipt: Codable, Equatable, Sendable {

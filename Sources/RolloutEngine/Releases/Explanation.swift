@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The answer of `rolloutctl explain` (CAD-3): an organisation's effective schedule with the
 /// chain of reasons, and the target of each endpoint asked about.

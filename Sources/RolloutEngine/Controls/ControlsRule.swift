@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Operator controls at wakes (SPEC §7), run before the other rules so they see a pause the
 /// moment it is in force: pauses and resumes are notified to the partner admins, journaled and

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// One area of the product's rules that acts at wakes: release management (CAD), the customer
 /// upgrade programme (UPG). The extension point of the loop: the loop knows nothing of cadences

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// An organisation's release settings as an admin sees them (`rolloutctl settings show`).
 public struct OrganisationSettings: Codable, Sendable {

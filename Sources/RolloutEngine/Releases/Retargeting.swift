@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Recomputes every desktop endpoint's target version in a few set-based statements (CAD-2,
 /// CAD-6, CAD-7): the core decides the newest effective release per (schedule, platform) — a
@@ -52,11 +53,11 @@ enum Retargeting {
             INSERT INTO temp.retarget (endpoint_id, organisation_id, user_id, old_version, new_version, new_key, installed_key)
             SELECT id, organisation_id, user_id, target_version, new_version, new_key, installed_version_key FROM (
                 SELECT e.id, e.organisation_id, e.user_id, e.target_version, e.target_version_key, e.installed_version_key,
-                    CASE WHEN e.platform IN ('ios','android') THEN NULL
+                    CASE WHEN \(SQLCondition.mobile("e.platform")) THEN NULL
                          WHEN u.automatic_upgrades = 'off' OR r.version_key IS NULL
                               OR r.version_key <= e.installed_version_key THEN e.installed_version
                          ELSE r.version END AS new_version,
-                    CASE WHEN e.platform IN ('ios','android') THEN NULL
+                    CASE WHEN \(SQLCondition.mobile("e.platform")) THEN NULL
                          WHEN u.automatic_upgrades = 'off' OR r.version_key IS NULL
                               OR r.version_key <= e.installed_version_key THEN e.installed_version_key
                          ELSE r.version_key END AS new_key

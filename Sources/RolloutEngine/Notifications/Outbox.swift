@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The notification outbox consoles and agents read (NOT-1…3).
 ///

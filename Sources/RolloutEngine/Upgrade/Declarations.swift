@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Billing-day declarations (UPG-9): a monthly legacy declaration on each billing day while a
 /// partner in the programme still has legacy customers, and one final declaration when its last

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// What partners, distributors and devices ask of the upgrade programme, checked against the
 /// rules when asked; refused requests write nothing and say why.

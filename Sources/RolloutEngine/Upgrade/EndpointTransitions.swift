@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// The endpoint lifecycle (UPG-6) at wakes, set-based: triggers, reminders and deferral
 /// deadlines move whole groups of endpoints in a few statements. What the core computes (the
@@ -21,7 +22,7 @@ enum EndpointTransitions {
             SELECT DISTINCT e.upgrade_at, coalesce(p.end_user_deferral_days, ?) AS days
             FROM endpoint e JOIN organisation o ON o.id = e.organisation_id LEFT JOIN partner p ON p.id = o.upgrade_partner_id
             WHERE e.upgrade_state = 'pending' AND e.upgrade_at <= ?
-              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(Orders.openSQL))
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
               \(unlessPaused)
             ORDER BY e.upgrade_at
             """, arguments: [defaultDays, Instant.seconds(wake.wake.at)])
@@ -40,7 +41,7 @@ enum EndpointTransitions {
                 SELECT e.id, e.organisation_id, o.upgrade_partner_id, e.user_id, e.upgrade_state, e.upgrade_at
                 FROM endpoint e JOIN organisation o ON o.id = e.organisation_id LEFT JOIN partner p ON p.id = o.upgrade_partner_id
                 WHERE e.upgrade_state = 'pending' AND e.upgrade_at = ? AND coalesce(p.end_user_deferral_days, ?) = ?
-                  AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(Orders.openSQL))
+                  AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
                   \(unlessPaused)
                 """, arguments: [Instant.seconds(triggerAt), defaultDays, days])
             try move(&wake, to: step.record.state, set: "upgrade_at = NULL, triggered_at = ?, deferral_deadline = ?, next_reminder_at = NULL",

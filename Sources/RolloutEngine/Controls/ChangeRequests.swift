@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 extension ScheduleChanges {
     /// Pending CAD-8 requests with their apply-by, soonest first, optionally of one partner
@@ -24,6 +25,7 @@ extension ScheduleChanges {
         }
     }
 }
+
 
 /// A cancelled CAD-8 request (OPS-2).
 public struct CancelledChange: Codable, Equatable, Sendable {

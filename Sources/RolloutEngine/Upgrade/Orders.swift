@@ -1,14 +1,11 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// Distributor orders (UPG-4, UPG-5, UPG-7): placed by a partner's request or automatically,
 /// chased when unanswered, and their answers turned into decisions at the next wake.
 enum Orders {
-    /// An order counts as open (and pauses its organisation's endpoint upgrades, UPG-4) until a
-    /// wake has applied its answer: an answer written at 16:00 takes effect at the 16:00 wake.
-    static let openSQL = "(u.state = 'ordered' OR (u.answered_at IS NOT NULL AND u.applied_at IS NULL))"
-
     /// Places an order for a ready legacy organisation; the partner is told (UPG-4).
     static func place(_ db: Database, organisation: String, partner: String, automatic: Bool, at instant: Date,
                       policy: Policy, calendar: BusinessCalendar, late: Bool) throws -> (order: Int64, notifications: Int) {
@@ -104,7 +101,7 @@ enum Orders {
             try db.execute(sql: """
                 UPDATE endpoint SET upgrade_state = 'pending', upgrade_at = ?, upgrade_state_at = ?, triggered_at = NULL,
                        deferral_deadline = NULL, next_reminder_at = NULL, failure_reason = NULL
-                WHERE organisation_id = ? AND agent_generation = 'legacy' AND platform NOT IN ('ios','android')
+                WHERE organisation_id = ? AND agent_generation = 'legacy' AND \(SQLCondition.desktop("platform"))
                 """, arguments: [upgradeAt.map(Instant.seconds), Instant.seconds(wake.wake.at), organisation])
             let endpoints = db.changesCount
             try wake.record(rule: "UPG-5", subjectKind: "organisation", subjectID: organisation, partner: partner, organisation: organisation,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutCore
+import RolloutStore
 
 /// What `rolloutctl status` reports: where the daemon is in its schedule and what is pending.
 public struct StatusReport: Codable, Sendable {
