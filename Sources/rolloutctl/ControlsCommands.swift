@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RolloutCore
 import RolloutDaemon
+import RolloutEngine
 import RolloutStore
 
 /// `--what releases|programme|all`.
@@ -24,7 +25,7 @@ func describe(_ pause: PauseRecord, time: HumanTime, now: Date) -> String {
         + " by \(pause.actor): \(pause.reason)"
 }
 
-struct PauseCommand: ParsableCommand {
+struct PauseCommand: ParsableCommand, RequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Pause release management, the upgrade programme, or both, for a partner or one organisation (OPS-1).",
@@ -49,10 +50,7 @@ struct PauseCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore()
-        let pauses = try refusable {
-            try store.pause(partner: scope.partner, organisation: scope.org, areas: scope.what.areas, reason: reason, actor: "operator",
-                            at: time.instant)
-        }
+        let pauses = try refusable { try request(store, configuration) }
         if json { return try printJSON(pauses) }
         let human = HumanTime(configuration.calendar)
         for pause in pauses {
@@ -61,9 +59,14 @@ struct PauseCommand: ParsableCommand {
         print("the daemon holds everything in that scope from then on; `rolloutctl resume --partner \(scope.partner)"
               + (scope.org.map { " --org \($0)" } ?? "") + " --what \(scope.what.rawValue)` ends it")
     }
+
+    func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [PauseRecord] {
+        try store.pause(partner: scope.partner, organisation: scope.org, areas: scope.what.areas, reason: reason, actor: "operator",
+                        at: time.instant)
+    }
 }
 
-struct ResumeCommand: ParsableCommand {
+struct ResumeCommand: ParsableCommand, RequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "End a pause (OPS-1): what fell due is decided at the next wake; end users' deadlines move by its length.",
@@ -85,9 +88,7 @@ struct ResumeCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore()
-        let pauses = try refusable {
-            try store.resume(partner: scope.partner, organisation: scope.org, areas: scope.what.areas, actor: "operator", at: time.instant)
-        }
+        let pauses = try refusable { try request(store, configuration) }
         if json { return try printJSON(pauses) }
         let human = HumanTime(configuration.calendar)
         for pause in pauses {
@@ -96,6 +97,10 @@ struct ResumeCommand: ParsableCommand {
                   + "after \(length)" + (pause.what == "programme" ? "; end users' deferral deadlines move by \(length)" : ""))
         }
         print("what fell due during the pause is decided at the daemon's next wake")
+    }
+
+    func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [PauseRecord] {
+        try store.resume(partner: scope.partner, organisation: scope.org, areas: scope.what.areas, actor: "operator", at: time.instant)
     }
 }
 
@@ -136,7 +141,7 @@ struct ChangesCommand: ParsableCommand {
         }
     }
 
-    struct Cancel: ParsableCommand {
+    struct Cancel: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a pending change request, as the side that may set it (CAD-4, OPS-2).",
             discussion: """
@@ -156,10 +161,14 @@ struct ChangesCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            let cancelled = try refusable { try store.cancelChange(id: id, actor: actor, at: time.instant) }
+            let cancelled = try refusable { try request(store, configuration) }
             if json { return try printJSON(cancelled) }
             print("cancelled #\(cancelled.id) for \(cancelled.subject): \(cancelled.change) "
                   + "(it would have applied at \(HumanTime(configuration.calendar).instant(cancelled.applyBy)))")
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> CancelledChange {
+            try store.cancelChange(id: id, actor: actor, at: time.instant)
         }
     }
 }

@@ -124,13 +124,25 @@ struct ForecastCommand: AsyncParsableCommand {
             Examples:
               rolloutctl forecast --days 30
               rolloutctl forecast --days 90 --partner northwind --json
+              rolloutctl forecast --days 30 --what-if what-if.txt
+
+            With --what-if FILE, the forecast runs twice, on two copies: plain, and with the \
+            hypothetical requests of FILE made first (one request command per line, as typed \
+            without the program name; # comments). The output is the plain forecast, then the \
+            differences: endpoints that move earlier or later, orders and notifications added or \
+            removed (OPS-4). Nothing is written.
             """)
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "How many days ahead.") var days: Int = 14
     @Option(help: "Only this partner's decisions and notifications.") var partner: String?
     @Option(help: "Only this organisation's decisions and notifications.") var org: String?
+    @Option(name: .customLong("what-if"), help: ArgumentHelp("Hypothetical requests to compare with the plain forecast (OPS-4).",
+                                                           valueName: "FILE")) var whatIf: String?
     @Flag(help: "Print JSON (fields in docs/cli.md).") var json = false
+
+    /// Endpoint changes printed before "… and N more".
+    static let shownChanges = 50
 
     func validate() throws {
         guard (1...400).contains(days) else { throw ValidationError("--days must be between 1 and 400") }
@@ -139,14 +151,35 @@ struct ForecastCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, store) = try options.openStore(readOnly: true)
         try refusable { try store.requireExisting([(.partner, partner), (.organisation, org)]) }
+        let hypotheses = try whatIf.map { try WhatIfFile(path: $0) }
         let progress = Progress()
-        let forecast = try await Forecast.run(store: store, rules: Rules.all, settings: LoopSettings(configuration), now: Date(),
-                                              days: days, partner: partner, organisation: org) { at in
-            progress.update("forecast: wake \(Instant.format(at))")
+        let now = Date()
+        func forecast(_ hypothesis: ((Store) throws -> Void)?) async throws -> Forecast {
+            try await Forecast.run(store: store, rules: Rules.all, settings: LoopSettings(configuration), now: now, days: days,
+                                   partner: partner, organisation: org, hypothesis: hypothesis) { at in
+                progress.update("forecast: wake \(Instant.format(at))")
+            }
+        }
+        let plain = try await forecast(nil)
+        let time = HumanTime(configuration.calendar)
+        guard let hypotheses, let path = whatIf else {
+            progress.finish()
+            if json { return try printJSON(plain) }
+            return ForecastText.print(plain, time: time)
+        }
+        let hypothetical: Forecast
+        do {
+            hypothetical = try await forecast { try hypotheses.apply(to: $0, configuration: configuration, path: path) }
+        } catch let refused as WhatIfRefused {
+            progress.finish()
+            printError(refused.message)
+            throw ExitCode.failure
         }
         progress.finish()
-        if json { return try printJSON(forecast) }
-        ForecastText.print(forecast, time: HumanTime(configuration.calendar))
+        let result = WhatIf(requests: hypotheses.lines.map(\.text), plain: plain, whatIf: hypothetical)
+        if json { return try printJSON(result) }
+        ForecastText.print(plain, time: time)
+        ForecastText.print(result.differences, requests: result.requests, file: path, time: time)
     }
 }
 
@@ -167,6 +200,43 @@ enum ForecastText {
             }
         }
         Chart.print(forecast.days)
+    }
+}
+
+extension ForecastText {
+    /// The differences a what-if makes (OPS-4), after the plain forecast.
+    static func print(_ differences: WhatIf.Differences, requests: [String], file: String, time: HumanTime) {
+        Swift.print("\nwhat-if: \(requests.count) request(s) from \(file)")
+        requests.forEach { Swift.print("  \($0)") }
+        func at(_ date: Date?) -> String { date.map(time.instant) ?? "never" }
+        func count(_ changes: [String]) -> String {
+            Dictionary(grouping: changes, by: { $0 }).sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }.joined(separator: ", ")
+        }
+        let endpoints = differences.endpoints
+        Swift.print("endpoints: " + (endpoints.isEmpty ? "no change" : count(endpoints.map(\.change))))
+        for change in endpoints.prefix(ForecastCommand.shownChanges) {
+            var line = "  \(change.endpoint)" + (change.organisation.map { " (\($0))" } ?? "") + " \(change.what): \(change.change), "
+                + "\(at(change.plainAt)) → \(at(change.whatIfAt))"
+            if let plain = change.plainAt, let other = change.whatIfAt {
+                line += " (\(HumanTime.duration(Int64(abs(other.timeIntervalSince(plain))))))"
+            }
+            Swift.print(line)
+        }
+        if endpoints.count > ForecastCommand.shownChanges {
+            Swift.print("  … and \(endpoints.count - ForecastCommand.shownChanges) more (--json lists them all)")
+        }
+        Swift.print("orders: " + (differences.orders.isEmpty ? "no change" : count(differences.orders.map(\.change))))
+        for order in differences.orders {
+            Swift.print("  \(order.organisation): \(order.change), \(at(order.plainAt)) → \(at(order.whatIfAt))")
+        }
+        let notifications = differences.notifications
+        Swift.print("notifications: " + (notifications.isEmpty ? "no change" : count(notifications.map(\.change))))
+        for notice in notifications.prefix(ForecastCommand.shownChanges) {
+            Swift.print("  \(notice.change == "added" ? "+" : "-") \(time.instant(notice.dueAt)) \(notice.kind) \(notice.key)")
+        }
+        if notifications.count > ForecastCommand.shownChanges {
+            Swift.print("  … and \(notifications.count - ForecastCommand.shownChanges) more (--json lists them all)")
+        }
     }
 }
 

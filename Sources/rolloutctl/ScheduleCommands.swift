@@ -39,7 +39,7 @@ struct ScheduleCommand: ParsableCommand {
         abstract: "Request a release schedule change for a partner or an organisation (CAD-1, CAD-4, CAD-8).",
         subcommands: [Set.self, Reset.self])
 
-    struct Set: ParsableCommand {
+    struct Set: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a partner-level or org-level schedule, acting as a partner or a customer admin.",
             discussion: """
@@ -63,15 +63,16 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json, calendar: configuration.calendar) {
-                try store.requestScheduleChange(partner: partner, organisation: org,
-                                                request: .setSchedule(cadence: cadence, deferralWeeks: deferWeeks),
-                                                actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
+            try store.requestScheduleChange(partner: partner, organisation: org, request: .setSchedule(cadence: cadence, deferralWeeks: deferWeeks),
+                                            actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 
-    struct Reset: ParsableCommand {
+    struct Reset: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove an org-level schedule so the organisation follows its partner again (CAD-5).",
             discussion: """
@@ -88,10 +89,12 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json, calendar: configuration.calendar) {
-                try store.requestScheduleChange(partner: partner, organisation: org, request: .resetSchedule,
-                                                actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
+            try store.requestScheduleChange(partner: partner, organisation: org, request: .resetSchedule,
+                                            actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 }
@@ -106,7 +109,7 @@ struct OverrideCommand: ParsableCommand {
         case allow, deny, inherit
     }
 
-    struct Set: ParsableCommand {
+    struct Set: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set the allow_customer_override toggle (partner admins only).",
             discussion: """
@@ -126,15 +129,17 @@ struct OverrideCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
             let allowed: Bool? = switch value {
             case .allow: true
             case .deny: false
             case .inherit: nil
             }
-            try submit(json: json, calendar: configuration.calendar) {
-                try store.requestScheduleChange(partner: partner, organisation: org, request: .setAllowCustomerOverride(allowed),
-                                                actor: .partner, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            return try store.requestScheduleChange(partner: partner, organisation: org, request: .setAllowCustomerOverride(allowed),
+                                                   actor: .partner, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 }
@@ -145,7 +150,7 @@ struct UserCommand: ParsableCommand {
         abstract: "User settings.",
         subcommands: [SetAutoUpgrade.self])
 
-    struct SetAutoUpgrade: ParsableCommand {
+    struct SetAutoUpgrade: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-auto-upgrade",
             abstract: "Set a user's automatic-upgrades switch: on, off or inherit (CAD-6).",
@@ -163,13 +168,17 @@ struct UserCommand: ParsableCommand {
         @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
-            let (_, store) = try options.openStore()
-            try refusable { try store.setAutomaticUpgrades(user: user, to: value, at: time.instant) }
+            let (configuration, store) = try options.openStore()
+            try refusable { try request(store, configuration) }
             if json {
                 return try printJSON(Receipt(request: "automatic_upgrades_set", subject: "user:\(user)", requestedAt: time.instant,
                                              details: ["automatic_upgrades": .text(value.rawValue)]))
             }
             print("user \(user): automatic upgrades \(value.rawValue); targets follow at the next wake")
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws {
+            try store.setAutomaticUpgrades(user: user, to: value, at: time.instant)
         }
     }
 }

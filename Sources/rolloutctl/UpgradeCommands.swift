@@ -11,7 +11,7 @@ struct ProgrammeCommand: ParsableCommand {
         abstract: "A partner's customer upgrade programme (UPG-1).",
         subcommands: [Create.self])
 
-    struct Create: ParsableCommand {
+    struct Create: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a partner's programme: announcement, window start and automatic upgrade instants.",
             discussion: """
@@ -35,10 +35,7 @@ struct ProgrammeCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            let programme = try refusable {
-                try store.createProgramme(partner: partner, announceAt: announce.date, windowStartAt: windowStart.date,
-                                          autoUpgradeAt: autoUpgrade.date, at: time.instant, calendar: LoopSettings(configuration).rules.calendar)
-            }
+            let programme = try refusable { try request(store, configuration) }
             if json {
                 return try printJSON(Receipt(request: "programme_created", subject: "partner:\(partner)", requestedAt: time.instant, details: [
                     "announce_at": .instant(programme.announceAt), "window_start_at": .instant(programme.windowStartAt),
@@ -50,6 +47,11 @@ struct ProgrammeCommand: ParsableCommand {
             print("  announcement      \(human.instant(programme.announceAt))")
             print("  window start      \(human.instant(programme.windowStartAt))")
             print("  automatic upgrade \(human.instant(programme.autoUpgradeAt))")
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> Programme {
+            try store.createProgramme(partner: partner, announceAt: announce.date, windowStartAt: windowStart.date,
+                                      autoUpgradeAt: autoUpgrade.date, at: time.instant, calendar: LoopSettings(configuration).rules.calendar)
         }
     }
 }
@@ -85,7 +87,7 @@ struct ReadinessCommand: ParsableCommand {
     }
 }
 
-struct UpgradeNowCommand: ParsableCommand {
+struct UpgradeNowCommand: ParsableCommand, RequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "upgrade-now",
         abstract: "Order the upgrade of ready organisations, after the window opens (UPG-4).",
@@ -111,11 +113,7 @@ struct UpgradeNowCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore()
-        let receipts = try refusable {
-            try store.requireExisting([(.partner, partner)] + org.map { (.organisation, $0) })
-            return try store.requestUpgrade(partner: partner, organisations: allReady ? nil : org, at: time.instant,
-                                     context: LoopSettings(configuration).rules)
-        }
+        let receipts = try refusable { try request(store, configuration) }
         if json { return try printJSON(receipts) }
         if receipts.isEmpty { print("no ready organisation to order") }
         let human = HumanTime(configuration.calendar)
@@ -124,8 +122,13 @@ struct UpgradeNowCommand: ParsableCommand {
                   + "\(human.instant(receipt.answerDue)), \(HumanTime.duration(Int64(receipt.answerDue.timeIntervalSince(receipt.orderedAt)))) after the order")
         }
     }
-}
 
+    func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [UpgradeOrderReceipt] {
+        try store.requireExisting([(.partner, partner)] + org.map { (.organisation, $0) })
+        return try store.requestUpgrade(partner: partner, organisations: allReady ? nil : org, at: time.instant,
+                                        context: LoopSettings(configuration).rules)
+    }
+}
 struct OrderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "order",

@@ -4,11 +4,7 @@ import Testing
 /// `rolloutctl pause`, `resume`, `changes` and `changes cancel` as an operator runs them, and
 /// what `status`, `progress`, `explain` and the outbox show of them (OPS-1, OPS-2).
 @Suite struct ControlsCLITests {
-    typealias Workspace = CLITests.Workspace
-
-    static func json(_ result: ProcessResult) throws -> Any {
-        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    }
+    static func json(_ result: ProcessResult) throws -> Any { try CLIForPeopleTests.json(result) }
 
     @Test("pause: JSON receipts, shown by status, progress and explain, notified at the wake; resume ends it")
     func pauseAndResume() throws {
@@ -100,5 +96,43 @@ import Testing
         #expect(try workspace.ctl("run", "--until", "2026-11-21T00:00:00Z").status == 0)
         let history = try workspace.ctl("history", "--org", "fabrikam", "--since", "2026-11-20T00:00:00Z", "--json")
         #expect(!history.stdout.contains("CAD-8"), "a cancelled request is never applied: \(history)")
+    }
+
+    @Test("forecast --what-if: the plain forecast and the differences a file of requests makes; nothing written")
+    func whatIf() throws {
+        let workspace = try CLIForPeopleTests.loaded()
+        defer { workspace.directory.remove() }
+        let file = try workspace.document("what-if.txt", """
+            # what if bleu's releases were paused and fabrikam went slow?
+            pause --partner bleu --what releases --reason "what if"   # held from now
+            schedule set --partner northwind --org fabrikam \\
+                --cadence slow --defer-weeks 12
+            """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: workspace.database))
+        let text = try workspace.ctl("forecast", "--days", "10", "--what-if", file)
+        #expect(text.status == 0, "\(text)")
+        #expect(text.stdout.contains("what-if: 2 request(s) from \(file)"), "\(text)")
+        #expect(text.stdout.contains("  pause --partner bleu --what releases --reason what if"), "\(text)")
+        #expect(text.stdoutLines.contains { $0.hasPrefix("endpoints: ") && $0.contains("removed") }, "\(text)")
+        let result = try #require(try Self.json(try workspace.ctl("forecast", "--days", "10", "--what-if", file, "--json")) as? [String: Any])
+        #expect((result["requests"] as? [String])?.count == 2)
+        #expect(result["plain"] is [String: Any] && result["what_if"] is [String: Any])
+        let differences = try #require(result["differences"] as? [String: Any])
+        let endpoints = try #require(differences["endpoints"] as? [[String: Any]])
+        #expect(endpoints.contains { $0["organisation"] as? String == "lamna" && $0["change"] as? String == "removed" }, "\(endpoints)")
+        let notifications = try #require(differences["notifications"] as? [[String: Any]])
+        #expect(notifications.contains { $0["kind"] as? String == "rollout_paused" && $0["change"] as? String == "added" })
+        #expect(notifications.contains { $0["kind"] as? String == "update_available" && $0["change"] as? String == "removed" })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: workspace.database)) == before, "a what-if writes nothing")
+        #expect(try workspace.ctl("changes").stdout == "no pending change request\n")
+
+        let status = try workspace.document("status.txt", "status\n")
+        let notRequest = try workspace.ctl("forecast", "--what-if", status)
+        #expect(notRequest.status == 64)
+        #expect(notRequest.stderr.hasPrefix("rolloutctl: \(status):1: `status` is not a request"), "\(notRequest)")
+        let refused = try workspace.document("refused.txt", "\n# nothing\npause --partner nope --reason x\n")
+        let unknown = try workspace.ctl("forecast", "--what-if", refused)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "rolloutctl: \(refused):3: pause --partner nope --reason x: no such partner 'nope'\n", "\(unknown)")
     }
 }

@@ -29,13 +29,7 @@ struct ProgrammePauseTests {
         for endpoint in ["acme-pc1", "acme-pc2", "acme-pc3"] { d.endpoint(endpoint, organisation: "acme") }
         d.endpoint("beta-pc1", organisation: "beta")
         let s = try UpgradeScenario(start: "2026-09-14T00:00:00Z", d)
-        try s.programme(partner: "pz", announce: "2026-09-14T15:00:00Z", window: "2026-09-14T15:00:00Z",
-                        auto: "2026-09-24T15:00:00Z", at: "2026-09-14T00:00:00Z")
-        try await s.run(until: "2026-09-14T16:00:00Z")
-        try s.requestUpgrade(partner: "pz", ["acme"], at: "2026-09-14T16:00:00Z")
-        try await s.run(until: "2026-09-14T17:00:00Z")
-        try s.answer("acme", processed: true, at: "2026-09-14T17:00:00Z")
-        try await s.run(until: "2026-09-18T10:00:00Z")
+        try await s.acmeProcessedOnMonday14(partner: "pz", auto: "2026-09-24T15:00:00Z", runUntil: "2026-09-18T10:00:00Z")
         #expect(try s.endpoint("acme-pc1").state == "notified")
         #expect(try s.endpoint("acme-pc1").deadline == at("2026-09-24T15:00:00Z"))
         try s.event(.userDeferred, "acme-pc2", at: "2026-09-18T10:00:00Z")
@@ -297,13 +291,7 @@ struct FailureThresholdTests {
                 + #""failure_threshold_percent": \#(threshold.percent), "failure_threshold_minimum": \#(threshold.minimum)}]}"#
             try s.store.apply(Data(document.utf8), at: at("2026-09-14T00:00:00Z"))
         }
-        try s.programme(partner: "pt", announce: "2026-09-14T15:00:00Z", window: "2026-09-14T15:00:00Z",
-                        auto: "2026-10-01T15:00:00Z", at: "2026-09-14T00:00:00Z")
-        try await s.run(until: "2026-09-14T16:00:00Z")
-        try s.requestUpgrade(partner: "pt", ["acme"], at: "2026-09-14T16:00:00Z")
-        try await s.run(until: "2026-09-14T17:00:00Z")
-        try s.answer("acme", processed: true, at: "2026-09-14T17:00:00Z")
-        try await s.run(until: "2026-09-18T09:00:00Z")
+        try await s.acmeProcessedOnMonday14(partner: "pt", auto: "2026-10-01T15:00:00Z", runUntil: "2026-09-18T09:00:00Z")
         return s
     }
 
@@ -370,5 +358,19 @@ struct FailureThresholdTests {
         let partner = try #require(try s.store.list(.partners, id: "pt").rows.first)
         let columns = try s.store.list(.partners).columns
         #expect(partner[columns.firstIndex(of: "failure_threshold_percent")!] == .int(50))
+    }
+}
+
+extension UpgradeScenario {
+    /// The partner's programme opens on Monday 14 September 2026; `acme` is ordered at 16:00Z and
+    /// processed at 17:00Z, so its endpoints (2-day delay) are triggered on Thursday 17th.
+    func acmeProcessedOnMonday14(partner: String, auto: String, runUntil: String) async throws {
+        try programme(partner: partner, announce: "2026-09-14T15:00:00Z", window: "2026-09-14T15:00:00Z", auto: auto,
+                      at: "2026-09-14T00:00:00Z")
+        try await run(until: "2026-09-14T16:00:00Z")
+        try requestUpgrade(partner: partner, ["acme"], at: "2026-09-14T16:00:00Z")
+        try await run(until: "2026-09-14T17:00:00Z")
+        try answer("acme", processed: true, at: "2026-09-14T17:00:00Z")
+        try await run(until: runUntil)
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 
 /// `rolloutctl forecast`: the real engine run forward on a private copy of the database, so
 /// the store is left exactly as it was, and what every upcoming wake would do.
-public struct Forecast: Codable, Sendable {
+public struct Forecast: Encodable, Sendable {
     public struct Wake: Codable, Sendable {
         public let at: Date
         public let reasons: [WakeReason]
@@ -36,12 +36,19 @@ public struct Forecast: Codable, Sendable {
     public let through: Date
     public let wakes: [Wake]
     public let days: [Day]
+    /// Subject by subject, for comparing with another run (OPS-4); not part of the JSON.
+    public let outcome: ForecastOutcome
+
+    enum CodingKeys: String, CodingKey {
+        case from, through, wakes, days
+    }
 
     /// Runs the loop from the store's cursor (the virtual daemon resumes at `now`, so overdue
     /// wakes come first, marked late) through `now + days` on a copy made with SQLite's online
-    /// backup. `progress` is told each wake's instant.
+    /// backup. `hypothesis`, when given, makes requests on the copy first (what-if, OPS-4).
+    /// `progress` is told each wake's instant.
     public static func run(store: Store, rules: [any WakeRule], settings: LoopSettings, now: Date, days: Int,
-                           partner: String?, organisation: String?,
+                           partner: String?, organisation: String?, hypothesis: ((Store) throws -> Void)? = nil,
                            progress: @escaping @Sendable (Date) -> Void = { _ in }) async throws -> Forecast {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolloutd-forecast-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -50,6 +57,7 @@ public struct Forecast: Codable, Sendable {
         try store.backup(to: copyPath)
         let copy = try Store(path: copyPath)
         let cursor = try copy.startClock(at: now)
+        try hypothesis?(copy)
         let through = settings.rules.calendar.adding(days: days, to: now)
         let summaries = Mutex<[WakeSummary]>([])
         let loop = WakeLoop(store: copy, rules: rules, clock: VirtualClock(startingAt: max(now, cursor)), settings: { settings }) { event in
@@ -67,7 +75,8 @@ public struct Forecast: Codable, Sendable {
                  organisations: activity[summary.at]?.organisations ?? [:], late: summary.late)
         }
         return Forecast(from: cursor, through: through, wakes: wakes,
-                        days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar))
+                        days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar),
+                        outcome: try copy.outcome(after: cursor, through: through))
     }
 
     private static func days(_ wakes: [Wake], from: Date, through: Date, calendar: BusinessCalendar) -> [Day] {
