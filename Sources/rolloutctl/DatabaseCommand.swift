@@ -11,7 +11,7 @@ struct DatabaseCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run SQLite's integrity and foreign-key checks and print the schema version (exit 1 on any problem).",
+            abstract: "Run SQLite's integrity and foreign-key checks, compare the schema with this build's, print the schema version (exit 1 on any problem).",
             discussion: """
                 Example:
                   rolloutctl db check --config /etc/rolloutd/rolloutd.toml
@@ -35,7 +35,7 @@ struct DatabaseCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (_, store) = try options.openStore()
+            let (_, store) = try options.openStore(readOnly: true)
             let problems = try store.integrityProblems()
             let report = Report(database: store.path, schemaVersion: try store.schemaVersion(), latestSchemaVersion: Store.latestSchemaVersion,
                                 ok: problems.isEmpty, problems: problems)
@@ -55,6 +55,10 @@ struct DatabaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy the database with SQLite's online backup, safe while the daemon runs.",
             discussion: """
+                The copy is created with mode 0600 (it holds customer data). A symbolic link is \
+                never followed, and an existing file is replaced only with --force. The copy is \
+                not served by any daemon: `run` may simulate on it.
+
                 Example:
                   rolloutctl db backup --config /etc/rolloutd/rolloutd.toml \\
                       /var/backups/rolloutd-$(date +%F).sqlite
@@ -62,21 +66,20 @@ struct DatabaseCommand: ParsableCommand {
 
         @OptionGroup var options: ConfigOptions
 
-        @Argument(help: ArgumentHelp("Destination file (created or overwritten).", valueName: "FILE"))
+        @Argument(help: ArgumentHelp("Destination file, created 0600.", valueName: "FILE"))
         var destination: String
+
+        @Flag(help: "Replace the destination if it exists (never through a symbolic link).")
+        var force = false
 
         @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
-            let (_, store) = try options.openStore()
+            let (_, store) = try options.openStore(readOnly: true)
             do {
-                try store.backup(to: destination)
-            } catch {
-                let directory = (destination as NSString).deletingLastPathComponent
-                var isDirectory: ObjCBool = false
-                let reason = !directory.isEmpty && !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue)
-                    ? "no directory \(directory)" : "\(error)"
-                printError("cannot write the backup to \(destination): \(reason)")
+                try store.backup(to: destination, overwrite: force)
+            } catch let error as StoreError {
+                printError("backup to \(destination) refused: \(error)")
                 throw ExitCode.failure
             }
             if json {

@@ -64,7 +64,7 @@ struct GetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, store) = try options.openStore()
+        let (_, store) = try options.openStore(readOnly: true)
         let (columns, rows) = try refusable {
             try store.requireExisting([(.partner, partner), (.organisation, org)])
             let listed = try store.list(kind.kind, partner: partner, organisation: org, id: id)

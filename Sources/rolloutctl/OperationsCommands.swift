@@ -10,8 +10,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Last wake, next wake and why, pending changes, catch-up lag and store health.",
         discussion: """
-            Exit status: 0 on schedule; 3 when the next wake is overdue by more than --tolerance \
-            seconds (the daemon is down, stuck or catching up) — usable from monitoring.
+            Exit status: 0 on schedule; 3 when the daemon is stopped or has not recorded its \
+            heartbeat for two poll intervals (DMN-8), or when the next wake is overdue by more \
+            than --tolerance seconds (stuck or catching up) — usable from monitoring.
 
             Examples:
               rolloutctl status
@@ -34,6 +35,7 @@ struct StatusCommand: ParsableCommand {
             try printJSON(report)
         } else {
             let time = HumanTime(configuration.calendar)
+            print("daemon: " + Self.liveness(report.daemon, now: report.now))
             print("database: \(report.health.database) (schema \(report.health.schemaVersion)/\(report.health.latestSchemaVersion), "
                   + "\(report.health.sizeBytes / 1024) KiB, WAL \(report.health.walBytes / 1024) KiB)")
             if let last = report.lastWake {
@@ -47,8 +49,12 @@ struct StatusCommand: ParsableCommand {
                 print("next wake: \(time.instant(next.at)) [\(next.reasons.map(\.description).joined(separator: ", "))], "
                       + HumanTime.relative(next.at, to: report.now))
             }
-            print(report.behind ? "BEHIND: the next wake is overdue by \(HumanTime.duration(report.lagSeconds))"
-                                : "on schedule (lag \(HumanTime.duration(report.lagSeconds)))")
+            if report.daemon.down {
+                print("NOT RUNNING: no wake is processed until the daemon runs again (lag \(HumanTime.duration(report.lagSeconds)))")
+            } else {
+                print(report.behind ? "BEHIND: the next wake is overdue by \(HumanTime.duration(report.lagSeconds))"
+                                    : "on schedule (lag \(HumanTime.duration(report.lagSeconds)))")
+            }
             print("pending: \(report.pending.changes) change(s), \(report.pending.openOrders) open order(s), "
                   + "\(report.pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
             for pause in report.pauses {
@@ -60,6 +66,17 @@ struct StatusCommand: ParsableCommand {
             }
         }
         if report.behind { throw Self.behind }
+    }
+
+    /// "running (pid 812 on host, last seen 3 s ago)", "NOT RUNNING: stopped at …".
+    static func liveness(_ daemon: StatusReport.DaemonLiveness, now: Date) -> String {
+        guard let beat = daemon.heartbeat else { return "never started on this database (no heartbeat)" }
+        let seen = "last seen \(Instant.format(beat.lastSeen)), \(max(0, Int(now.timeIntervalSince(beat.lastSeen)))) s ago"
+        switch Heartbeat.State(rawValue: daemon.state) {
+        case .running: return "running (pid \(beat.pid) on \(beat.host), \(seen))"
+        case .stopped: return "NOT RUNNING: stopped at \(Instant.format(beat.stoppedAt ?? beat.lastSeen)) (pid \(beat.pid) on \(beat.host))"
+        default: return "NOT RUNNING: no heartbeat for more than two poll intervals of \(beat.pollSeconds) s (pid \(beat.pid) on \(beat.host), \(seen))"
+        }
     }
 }
 

@@ -27,7 +27,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (configuration, store) = try options.openStore()
+        let (configuration, store) = try options.openStore(readOnly: true)
         let explanation = try refusable {
             try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
                               context: LoopSettings(configuration).rules)
@@ -73,7 +73,7 @@ struct ReleasesCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (configuration, store) = try options.openStore()
+        let (configuration, store) = try options.openStore(readOnly: true)
         let releases = try refusable {
             let releases = try store.releaseCatalogue(platform: platform, version: version)
             if let version, releases.isEmpty, platform == nil {

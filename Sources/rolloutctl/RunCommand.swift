@@ -18,6 +18,12 @@ struct RunCommand: AsyncParsableCommand {
             With --resume-at, the virtual daemon is down until that instant: wakes before it are \
             replayed on catch-up, marked late (DMN-2, NOT-3).
 
+            A run cannot be undone, so it is for scratch databases and copies (`rolloutctl db \
+            backup`): on a database a daemon serves (it has recorded a heartbeat, DMN-9) `run` is \
+            refused while the daemon runs, and never goes past the present — future wakes are the \
+            daemon's to decide at their time; simulate them with `rolloutctl forecast`. One run \
+            covers at most \(RunCommand.maximumDays) days.
+
             Examples:
               rolloutctl run --from 2026-03-02T00:00:00Z --until 2026-06-01T00:00:00Z
               rolloutctl run --until 2026-07-01T00:00:00Z --resume-at 2026-06-20T00:00:00Z --json
@@ -49,18 +55,27 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The longest run: a year and a month of wakes, like `forecast --days`. A typo such as
+    /// `--until 2200-…` would otherwise process thousands of wakes a minute, for good.
+    static let maximumDays = 400
+
     func run() async throws {
         let (configuration, store) = try options.openStore()
-        guard let start = try store.processedThrough() ?? from?.date else {
+        try refuseOnServedDatabase(store, now: Date())
+        guard let cursor = try store.processedThrough() ?? from?.date else {
             printError("this database has no clock yet: give --from INSTANT to say where the run starts")
             throw ExitCode.validationFailure
         }
-        try store.startClock(at: start)
-        let cursor = try store.processedThrough() ?? start
         guard until.date >= cursor else {
             printError("--until \(Instant.format(until.date)) is before the last processed wake \(Instant.format(cursor)); nothing to do")
             throw ExitCode.validationFailure
         }
+        guard until.date.timeIntervalSince(cursor) <= TimeInterval(Self.maximumDays * 86_400) else {
+            printError("--until \(Instant.format(until.date)) is more than \(Self.maximumDays) days after the last processed wake "
+                       + "\(Instant.format(cursor)): a run cannot be undone, so it covers at most \(Self.maximumDays) days; run again from where it stops")
+            throw ExitCode.validationFailure
+        }
+        try store.startClock(at: cursor)
         let clock = VirtualClock(startingAt: max(cursor, resumeAt?.date ?? cursor))
         let collected = Mutex<(wakes: [WakeSummary], skipped: [Date])>(([], []))
         let json = self.json
@@ -98,6 +113,26 @@ struct RunCommand: AsyncParsableCommand {
                                  alreadyProcessed: result.skipped))
         } else {
             print("processed \(result.wakes.count) wake(s) through \(Instant.format(until.date))")
+        }
+    }
+}
+
+extension RunCommand {
+    /// DMN-9: only the daemon's loop decides on the live database, and only at the present.
+    /// A database is live once a daemon has recorded a heartbeat in it; backups and forecast
+    /// copies have none.
+    func refuseOnServedDatabase(_ store: Store, now: Date) throws {
+        guard let heartbeat = try store.heartbeat() else { return }
+        let served = "\(store.path) is served by rolloutd (pid \(heartbeat.pid) on \(heartbeat.host), last seen \(Instant.format(heartbeat.lastSeen)))"
+        if heartbeat.state(at: now) == .running {
+            printError("\(served) and the daemon is running: it decides every wake on this database itself (DMN-9). "
+                       + "Simulate with `rolloutctl forecast`, or run on a copy made with `rolloutctl db backup`")
+            throw ExitCode.failure
+        }
+        if until.date > now || (resumeAt?.date ?? now) > now {
+            printError("\(served): wakes after the present (\(Instant.format(now))) are the daemon's to decide at their time, "
+                       + "and a run cannot be undone (DMN-9). Simulate with `rolloutctl forecast`, or run on a copy made with `rolloutctl db backup`")
+            throw ExitCode.failure
         }
     }
 }

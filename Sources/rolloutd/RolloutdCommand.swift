@@ -51,7 +51,9 @@ struct RolloutdCommand: AsyncParsableCommand {
             store = try Store(path: path, busyTimeout: TimeInterval(configuration.store.busyTimeoutMilliseconds) / 1_000)
         } catch {
             logger.critical("\(error)", metadata: ["rollout.database": "\(path)"])
-            throw ExitCode(Daemon.ExitStatus.failure.rawValue)
+            // A newer schema cannot be fixed by restarting this build: 78 stops the unit's restarts.
+            let status: Daemon.ExitStatus = error.code == .newerSchema ? .configuration : .failure
+            throw ExitCode(status.rawValue)
         }
         let daemon = Daemon(configurationPath: config, configuration: configuration, store: store,
                             rules: Rules.all, notifier: .fromEnvironment(), logger: logger)
@@ -60,16 +62,21 @@ struct RolloutdCommand: AsyncParsableCommand {
     }
 
     /// DMN-7: file, key and reason on stderr, and in the journal with its MESSAGE_ID when
-    /// running under systemd, before exiting 78.
+    /// running under systemd, before exiting 78. Under systemd, `--check-config` runs as the
+    /// unit's first `ExecReload=` (DMN-6): its refusal is the "reload refused" entry, and
+    /// `systemctl reload` fails without the daemon ever being signalled.
     private func reportInvalidConfiguration(_ error: ConfigurationError) {
-        guard LogDestination.detect() == .journal, !checkConfig else {
+        guard LogDestination.detect() == .journal else {
             FileHandle.standardError.write(Data("rolloutd: invalid configuration: \(error)\n".utf8))
             return
         }
         let handler = makeLogHandler(identifier: "rolloutd", level: .error, destination: .journal)
         let logger = Logger(label: "rolloutd", factory: { _ in handler })
-        logger.error("invalid configuration: \(error)", metadata: [
-            "MESSAGE_ID": "\(JournalMessage.configInvalid.id)",
+        let (message, id) = checkConfig
+            ? ("configuration reload refused, the configuration in force stays: \(error)", JournalMessage.reloadRejected)
+            : ("invalid configuration: \(error)", JournalMessage.configInvalid)
+        logger.error("\(message)", metadata: [
+            "MESSAGE_ID": "\(id.id)",
             "rollout.config": "\(error.file)",
             "rollout.config_key": "\(error.key ?? "")",
         ])

@@ -20,14 +20,13 @@
 #
 # The binary is the dynamically linked Swift build: its RUNPATH points into the toolchain
 # (/opt/swift/usr/lib/swift/linux), which the sandbox's overlay of / keeps and ProtectSystem=strict
-# leaves readable for the DynamicUser.
+# leaves readable for the service user.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=${1:-$ROOT/.build/debug/rolloutd}
 UNIT=$ROOT/systemd/rolloutd.service
 CATALOG=$ROOT/systemd/rolloutd.catalog
-SANDBOX=$ROOT/scripts/systemd-sandbox
 MAX_EXPOSURE=2.0
 
 # MESSAGE_IDs, as in Sources/RolloutDaemon/Journal/JournalMessage.swift.
@@ -38,10 +37,8 @@ ID_RELOAD_REJECTED=1336b3ff203742588dd73f6ea61046ae
 ID_STOPPING=4137e6a06bc543e283325c6e1b721ac5
 ID_CONFIG_INVALID=2fb8863c1316488685f175af94250bb6
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# shellcheck source=sandbox-common.sh
+. "$ROOT/Tests/Integration/sandbox-common.sh"
 
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (namespaces, cgroups)"; exit 2; }
 [ -x "$BIN" ] || { echo "FAIL: no rolloutd binary at $BIN (swift build first, or pass its path)"; exit 2; }
@@ -55,24 +52,7 @@ echo "systemd-analyze security --offline=true: exposure ${exposure:-?}"
 check "security exposure ${exposure:-?} <= $MAX_EXPOSURE" awk -v e="${exposure:-99}" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e != "" && e + 0 <= m + 0) }'
 
 # --- sandbox ----------------------------------------------------------------------------------
-LAB=$(mktemp -d /tmp/rolloutd-sandbox.XXXXXX)
-export LAB
-cleanup() {
-  "$SANDBOX/stop.sh" || echo "WARN: sandbox cleanup incomplete"
-  rm -rf "$LAB"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-"$SANDBOX/start.sh" || { echo "FAIL: systemd sandbox did not boot"; cat "$LAB/unshare.log"; exit 1; }
-P=$(cat "$LAB/pid1")
-R=/proc/$P/root
-ns() { nsenter -t "$P" -m -u -i -p -C "$@"; }
-prop() { ns systemctl show -P "$1" rolloutd.service; }
-journal() { ns journalctl -u rolloutd.service --no-pager "$@"; }
-# Bounded wait for a condition (about 30 s), so a broken daemon fails the test instead of hanging it.
-eventually() { local _; for _ in $(seq 1 300); do "$@" && return 0; sleep 0.1; done; "$@"; }
-# (grep -c, not grep -q: with pipefail, grep -q quitting early can fail the pipeline with SIGPIPE)
-count_entries() { journal -o json "MESSAGE_ID=$1" | grep -c "\"MESSAGE_ID\":\"$1\""; }
+boot_sandbox rolloutd-sandbox
 has_entry() { [ "$(count_entries "$1")" -ge 1 ]; }
 is_active() { [ "$(ns systemctl is-active rolloutd.service)" = "$1" ]; }
 write_config() { printf '%b' "$1" > "$R/etc/rolloutd/rolloutd.toml"; }
@@ -85,6 +65,8 @@ install -D -m644 /dev/stdin "$R/etc/systemd/system/rolloutd.service.d/50-test.co
 WatchdogSec=2s
 EOF
 install -D -m644 "$CATALOG" "$R/usr/lib/systemd/catalog/rolloutd.catalog"
+install -D -m644 "$ROOT/systemd/rolloutd.sysusers" "$R/usr/lib/sysusers.d/rolloutd.conf"
+ns systemd-sysusers rolloutd.conf
 install -d -m755 "$R/etc/rolloutd"
 write_config ''
 ns systemctl daemon-reload
@@ -107,7 +89,7 @@ echo "StatusText: $status_text"
 check "STATUS= starts with 'next wake'" [ "${status_text#next wake}" != "$status_text" ]
 PID_A=$(prop MainPID)
 check "journal has the 'started' entry (MESSAGE_ID=$ID_STARTED)" eventually has_entry $ID_STARTED
-check "store created in StateDirectory" test -e "$R/var/lib/private/rolloutd/rolloutd.sqlite"
+check "store created in StateDirectory" test -e "$R/var/lib/rolloutd/rolloutd.sqlite"
 
 # --- reload (SIGHUP): RELOADING=1 … READY=1, same process ----------------------------------------
 check "systemctl reload succeeds" ns systemctl reload rolloutd.service

@@ -141,10 +141,14 @@ import Testing
 
     // MARK: database
 
-    @Test("db check creates and migrates the database and prints the schema version and integrity")
+    @Test("db check prints the schema version and integrity; it never creates a database")
     func databaseCheck() throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
+        let missing = try workspace.ctl("db", "check")
+        #expect(missing.status == 1 && missing.stderr.contains("no database at"), "\(missing)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.database))
+        #expect(try workspace.ctl("apply", try workspace.document("empty.json", "{}")).status == 0)
         let result = try workspace.ctl("db", "check")
         #expect(result.status == 0, "\(result)")
         #expect(FileManager.default.fileExists(atPath: workspace.database))
@@ -280,6 +284,8 @@ import Testing
     func getEndpointsJSON() throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
+        // `get` opens the database read-only (DMN-7): it must exist.
+        #expect(try workspace.ctl("apply", try workspace.document("empty.json", "{}")).status == 0)
         let empty = try workspace.ctl("get", "endpoints", "--json")
         #expect(empty.status == 0, "\(empty)")
         #expect((try Self.decode(empty.stdout) as? [Any])?.isEmpty == true)

@@ -9,12 +9,14 @@ import Testing
 /// UPG-4: while an order is open, automatic endpoint upgrades of the organisation are paused.
 ///
 /// An upgraded organisation has no open order, so the state is reached the way an operator
-/// would reach it: `acme` is processed (endpoints due Thursday 17 September), then a document
-/// declares it `legacy` again (the distributor reverted it) and the partner orders it again on
-/// Tuesday 15 September. The endpoints' automatic-upgrade time comes while the order is open.
+/// would reach it: `acme` is processed (endpoints due Thursday 17 September), the distributor
+/// reverts it and support repairs the row by hand (`generation = 'legacy'` in SQL: a document may
+/// not undo the programme's decision, DMN-9), and the partner orders it again on Tuesday
+/// 15 September. The endpoints' automatic-upgrade time comes while the order is open.
 @Suite("UPG-4 automatic endpoint upgrades paused while an order is open")
 struct UpgradeProgrammePauseTests {
-    static func scenario() async throws -> UpgradeScenario {
+    /// `acme` processed through the programme (UPG-5), its endpoints due Thursday 17 September.
+    static func processed() async throws -> UpgradeScenario {
         var d = UpgradeDocument()
         d.partner("pz", name: "Pause MSP", delayDays: 2, billingDay: 20)
         d.organisation("acme", name: "Acme", partners: ["pz"])
@@ -30,9 +32,12 @@ struct UpgradeProgrammePauseTests {
         try await s.run(until: "2026-09-15T16:00:00Z")
         // 10:00 PDT Monday + 2 days → Wednesday 10:00 → Thursday's boundary.
         #expect(try s.endpoint("acme-pc1").upgradeAt == at("2026-09-17T15:00:00Z"))
-        var reverted = UpgradeDocument()
-        reverted.organisation("acme", name: "Acme", partners: ["pz"], generation: "legacy")
-        try s.apply(reverted, at: "2026-09-15T16:00:00Z")
+        return s
+    }
+
+    static func scenario() async throws -> UpgradeScenario {
+        let s = try await processed()
+        try s.store.write { db in try db.execute(sql: "UPDATE organisation SET generation = 'legacy' WHERE id = 'acme'") }
         try s.requestUpgrade(partner: "pz", ["acme"], at: "2026-09-15T16:30:00Z")
         return s
     }

@@ -127,7 +127,8 @@ import Testing
         let releases = try listed(store, .releases)
         #expect(Array(releases.keys) == ["45.2.0"])
         #expect(releases["45.2.0"]?["automatic_date"] == .string("2026-03-16T15:00:00Z"))
-        #expect(releases["45.2.0"]?["critical"] == .bool(false))
+        // `critical` is left out of the second document: the stored value stays (DMN-9).
+        #expect(releases["45.2.0"]?["critical"] == .bool(true))
         #expect(releases["45.2.0"]?["platforms"] == .array([.string("linux")]))
         // Untouched entities are unchanged.
         #expect(try listed(store, .partners)["p-1"]?["billing_day"] == .int(15))

@@ -65,17 +65,34 @@ import Testing
         #expect(try rowCounts(store)["user"] == 0)
     }
 
-    @Test("the busy timeout given at open is set on the writing connection")
+    @Test("a write waits for another connection's write lock up to the busy timeout given at open, then fails")
     func busyTimeoutSet() throws {
         let directory = try StoreDirectory()
         defer { directory.remove() }
-        let store = try directory.store(busyTimeout: 2.5)
+        let holder = try directory.store()
+        let store = try directory.store(busyTimeout: 0.5)
+        func blockedWrite(holding seconds: Double) throws -> (succeeded: Bool, waited: Double) {
+            let locked = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                try? holder.write { _ in
+                    locked.signal()
+                    Thread.sleep(forTimeInterval: seconds)
+                }
+                done.signal()
+            }
+            locked.wait()
+            let start = Date()
+            let succeeded = (try? store.write { db in try db.execute(sql: "UPDATE partner SET name = name") }) != nil
+            let waited = Date().timeIntervalSince(start)
+            done.wait()
+            return (succeeded, waited)
+        }
         // The writer connection, the one that meets another process's write lock, waits as configured.
-        #expect(try store.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } == 2_500)
-        // Readers are GRDB's: they never wait on a writer under WAL, yet also carry a timeout.
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } ?? 0 > 0)
-        let defaulted = try directory.store()
-        #expect(try defaulted.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") } == 5_000)
+        let short = try blockedWrite(holding: 0.2)
+        #expect(short.succeeded && short.waited >= 0.15, "\(short)")
+        let long = try blockedWrite(holding: 1.5)
+        #expect(!long.succeeded && long.waited >= 0.45 && long.waited < 1.4, "\(long)")
     }
 
     @Test("two Store instances on one file (the CLI and the daemon) both write, interleaved, and every write lands")

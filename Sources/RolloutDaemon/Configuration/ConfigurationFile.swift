@@ -11,6 +11,7 @@ extension Configuration {
     /// falls back to a default: an unknown table or key, a wrong type, an out-of-range value
     /// or an unknown zone is an error naming the file, the key and the reason (DMN-7).
     public static func load(file: String) throws(ConfigurationError) -> Configuration {
+        try checkOwnership(file)
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ConfigurationError(file: file, key: nil, reason: "cannot read the file: \(FileProblem.reason(reading: file))")
         }
@@ -20,8 +21,26 @@ extension Configuration {
         return try parse(text, file: file)
     }
 
+    /// The file decides where the database lives: like sshd's StrictModes, refuse one that
+    /// anybody may write, or that belongs to a user other than root or the one running.
+    static func checkOwnership(_ file: String) throws(ConfigurationError) {
+        var info = stat()
+        guard stat(file, &info) == 0 else { return }
+        if info.st_mode & S_IWOTH != 0 {
+            throw ConfigurationError(file: file, key: nil, reason: "the file is world-writable (mode \(String(info.st_mode & 0o7777, radix: 8))): anybody could point the daemon at another database; run `chmod o-w \(file)`")
+        }
+        if info.st_uid != 0 && info.st_uid != geteuid() {
+            throw ConfigurationError(file: file, key: nil, reason: "the file is owned by uid \(info.st_uid), neither root nor the user running (uid \(geteuid())): run `chown root \(file)`")
+        }
+    }
+
     /// Parses configuration text; `file` names the source in errors.
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Configuration {
+        // The TOML parser stops at a NUL byte: whatever follows would be ignored without a word.
+        if let nul = text.firstIndex(of: "\u{0}") {
+            let line = text[..<nul].split(separator: "\n", omittingEmptySubsequences: false).count
+            throw ConfigurationError(file: file, key: nil, reason: "the file contains a NUL byte (line \(line)); it is not a text file")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -73,7 +92,9 @@ private struct Reader {
                 in: calendar, prefix: "calendar",
                 known: ["zone", "boundary_hour", "boundary_minute", "weekdays", "us_federal_holidays", "add_holidays", "remove_holidays"])
             if let zone = try string(calendar, "calendar.zone") {
-                guard let timeZone = TimeZone(identifier: zone) else {
+                // Foundation also accepts made-up names such as "UTC+5" (a fixed offset that is not a
+                // zone); only names of the IANA database, whose rules include DST, are zones.
+                guard TimeZone.knownTimeZoneIdentifiers.contains(zone) || zone == "UTC", let timeZone = TimeZone(identifier: zone) else {
                     throw error("calendar.zone", "unknown time zone '\(zone)'; use an IANA name such as America/Los_Angeles")
                 }
                 configuration.calendar.zone = timeZone

@@ -24,6 +24,7 @@ public final class Daemon: Sendable {
     private let notifier: ServiceNotifier
     private let state: Mutex<State>
     private let rules: [any WakeRule]
+    private let journal = WakeJournalWriter()
 
     private struct State {
         var configuration: Configuration
@@ -32,6 +33,7 @@ public final class Daemon: Sendable {
         var pending: (PendingCounts, [ProgrammeProgress])?
         var changeToken: Int?
         var reloads = 0
+        var lastBeat: ContinuousClock.Instant?
     }
 
     public init(configurationPath: String, configuration: Configuration, store: Store, rules: [any WakeRule],
@@ -64,12 +66,14 @@ public final class Daemon: Sendable {
                 "rollout.config": "\(configurationPath)",
                 "rollout.processed_through": "\(Instant.format(cursor))",
             ])
+            try store.startHeartbeat(pid: Int(getpid()), host: ProcessInfo.processInfo.hostName,
+                                     pollSeconds: pollSeconds(), at: clock.now())
         } catch {
             logger.critical("cannot start the clock in \(store.path): \(error)")
             return .failure
         }
-        let loop = WakeLoop(store: store, rules: rules, clock: clock,
-                            settings: { [self] in settings() }, report: { [self] in handle($0) })
+        let loop = WakeLoop(store: store, rules: rules, clock: clock, settings: { [self] in settings() },
+                            heartbeat: { [self] in try beat(at: $0) }, report: { [self] in handle($0) })
         let task = Task { try await loop.run() }
         let signals = installSignalHandlers(onReload: { [self] in reload() }, onStop: { task.cancel() })
         notifier.ready(status: statusText(next: nil))
@@ -80,12 +84,40 @@ public final class Daemon: Sendable {
             return .ok
         } catch is CancellationError {
             notifier.stopping(status: "stopping")
+            journal.flush(to: logger)
+            do {
+                try store.stopHeartbeat(at: clock.now())
+            } catch {
+                logger.error("cannot record the clean stop in \(store.path): \(error)")
+            }
             logger.notice("rolloutd stopping", metadata: ["MESSAGE_ID": "\(JournalMessage.stopping.id)"])
             return .ok
         } catch {
             logger.critical("the wake loop failed: \(error)", metadata: ["rollout.database": "\(store.path)"])
             return .failure
         }
+    }
+
+    // MARK: Heartbeat (DMN-8)
+
+    /// The poll interval the loop really uses, in whole seconds: `status` allows two of them.
+    private func pollSeconds() -> Int {
+        let poll = settings().poll.components
+        return max(1, Int(poll.seconds) + (poll.attoseconds > 0 ? 1 : 0))
+    }
+
+    /// Records the heartbeat at most once a second: the loop calls this at every poll and
+    /// between the wakes of a catch-up, which may be milliseconds apart.
+    private func beat(at now: Date) throws {
+        let tick = ContinuousClock.now
+        let due = state.withLock { state in
+            guard let last = state.lastBeat, tick - last < .seconds(1) else {
+                state.lastBeat = tick
+                return true
+            }
+            return false
+        }
+        if due { try store.beat(at: now, pollSeconds: pollSeconds()) }
     }
 
     // MARK: Loop events → journal, STATUS=, watchdog
@@ -105,7 +137,7 @@ public final class Daemon: Sendable {
                 "rollout.replayed": "\(replayed)",
             ])
         case .wake(let summary):
-            WakeJournal.log(summary, to: logger)
+            journal.log(summary, to: logger)
             state.withLock {
                 $0.lastWake = summary
                 $0.pending = nil

@@ -6,6 +6,8 @@ public enum JournalMessage: String, CaseIterable, Sendable {
     case started = "d280f58db66b4a51a9adc8fe716f6aba"
     /// One summary per processed wake: counts by decision, duration, late items.
     case wake = "8a70321d43144265a51bc71aea0388c8"
+    /// A stretch of wakes that decided nothing, summarized in one entry (DMN-5).
+    case idle = "073b37cb0df9413091cd2912abae6106"
     /// The daemon found missed wakes after downtime and is replaying them in order (DMN-2).
     case catchUp = "18f452ba8b6e4d04bf59ec7abd6e316a"
     /// A schedule or override change was applied (CAD-8).

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Logging
 import RolloutCore
 
@@ -38,6 +40,83 @@ enum WakeJournal {
                 "rollout.wake_at": "\(Instant.format(summary.at))",
             ])
         }
+    }
+}
+
+extension WakeJournal {
+    /// A wake that decided nothing is a debug entry; idle stretches are summarized instead
+    /// (agents reporting every few seconds would otherwise write thousands of info entries a day).
+    static func logIdle(_ summary: WakeSummary, to logger: Logger) {
+        logger.debug("wake \(Instant.format(summary.at)): no decisions", metadata: [
+            "MESSAGE_ID": "\(JournalMessage.wake.id)",
+            "rollout.wake_at": "\(Instant.format(summary.at))",
+            "rollout.reasons": "\(summary.reasons.map(\.description).joined(separator: ", "))",
+            "rollout.duration_us": "\(summary.durationMicroseconds)",
+        ])
+    }
+
+    /// One info entry for a stretch of wakes that decided nothing.
+    static func logIdle(wakes: Int, from first: Date, to last: Date, to logger: Logger) {
+        logger.info("\(wakes) idle wake(s) from \(Instant.format(first)) to \(Instant.format(last)): no decisions, no notifications", metadata: [
+            "MESSAGE_ID": "\(JournalMessage.idle.id)",
+            "rollout.idle_wakes": "\(wakes)",
+            "rollout.first_wake_at": "\(Instant.format(first))",
+            "rollout.last_wake_at": "\(Instant.format(last))",
+        ])
+    }
+}
+
+extension WakeSummary {
+    /// Nothing decided, notified, skipped or noted: nothing an operator needs to read.
+    var isIdle: Bool { decisions.isEmpty && notifications == 0 && skipped.isEmpty && notes.isEmpty }
+}
+
+/// The daemon's wake entries (DMN-5): a wake that decided something gets its summary; idle
+/// wakes are logged at debug and summarized in one info entry per stretch — before the next
+/// wake that decides something, at stop, and at least every `idleEvery` of wall time, so a
+/// quiet daemon still shows one entry an hour.
+public final class WakeJournalWriter: Sendable {
+    private struct Stretch {
+        var wakes = 0
+        var first: Date?
+        var last: Date?
+        var began: ContinuousClock.Instant?
+    }
+
+    private let idleEvery: Duration
+    private let stretch = Mutex(Stretch())
+
+    public init(idleEvery: Duration = .seconds(3_600)) {
+        self.idleEvery = idleEvery
+    }
+
+    public func log(_ summary: WakeSummary, to logger: Logger) {
+        guard summary.isIdle else {
+            flush(to: logger)
+            return WakeJournal.log(summary, to: logger)
+        }
+        WakeJournal.logIdle(summary, to: logger)
+        let now = ContinuousClock.now
+        let due = stretch.withLock { stretch in
+            stretch.wakes += 1
+            stretch.first = stretch.first ?? summary.at
+            stretch.last = summary.at
+            stretch.began = stretch.began ?? now
+            return now - stretch.began! >= idleEvery
+        }
+        if due { flush(to: logger) }
+    }
+
+    /// Journals the idle wakes not yet summarized; false when there were none.
+    @discardableResult
+    public func flush(to logger: Logger) -> Bool {
+        let taken = stretch.withLock { stretch in
+            defer { stretch = Stretch() }
+            return stretch
+        }
+        guard let first = taken.first, let last = taken.last else { return false }
+        WakeJournal.logIdle(wakes: taken.wakes, from: first, to: last, to: logger)
+        return true
     }
 }
 

@@ -45,14 +45,25 @@ public struct WakeLoop: Sendable {
     public let rules: [any WakeRule]
     public let clock: any WallClock
     public let settings: @Sendable () -> LoopSettings
+    /// Called at every poll and after every wake with the wall clock: the daemon records its
+    /// heartbeat there (DMN-8). A failure (a full disk) ends the loop like a failed wake.
+    public let heartbeat: @Sendable (Date) throws -> Void
     public let report: @Sendable (LoopEvent) -> Void
 
+    /// How long the loop stays off the write lock between two wakes that are due back to back
+    /// (a catch-up, `run`): long enough for a writer polling every millisecond (the store's busy
+    /// handler) to take its turn, so the CLI and consoles never see "database is locked" (DMN-7).
+    public static let writersTurn: Duration = .milliseconds(2)
+
     public init(store: Store, rules: [any WakeRule], clock: any WallClock,
-                settings: @escaping @Sendable () -> LoopSettings, report: @escaping @Sendable (LoopEvent) -> Void) {
+                settings: @escaping @Sendable () -> LoopSettings,
+                heartbeat: @escaping @Sendable (Date) throws -> Void = { _ in },
+                report: @escaping @Sendable (LoopEvent) -> Void) {
         self.store = store
         self.rules = rules
         self.clock = clock
         self.settings = settings
+        self.heartbeat = heartbeat
         self.report = report
     }
 
@@ -65,7 +76,8 @@ public struct WakeLoop: Sendable {
             let current = settings()
             let now = clock.now()
             let horizon = until.map { min($0, now) } ?? now
-            try processDue(through: horizon, now: now, settings: current)
+            try await processDue(through: horizon, now: now, settings: current)
+            try heartbeat(clock.now())
             if let until, now >= until {
                 try store.advanceClock(through: until)
                 return
@@ -79,9 +91,15 @@ public struct WakeLoop: Sendable {
     }
 
     /// Processes every wake at or before `horizon`, oldest first.
-    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) throws {
+    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) async throws {
         var replayed = 0
+        var first = true
         while let wake = try store.nextWake(rules: rules, context: settings.rules), wake.at <= horizon {
+            if !first {
+                try await Task.sleep(for: Self.writersTurn)
+                try heartbeat(clock.now())
+            }
+            first = false
             let late = now.timeIntervalSince(wake.at) > Self.lateTolerance
             if late && replayed == 0 { report(.catchUpStarted(firstMissed: wake.at, now: now)) }
             switch try store.process(wake, rules: rules, context: settings.rules, late: late) {

@@ -50,8 +50,7 @@ public struct Forecast: Encodable, Sendable {
     public static func run(store: Store, rules: [any WakeRule], settings: LoopSettings, now: Date, days: Int,
                            partner: String?, organisation: String?, hypothesis: ((Store) throws -> Void)? = nil,
                            progress: @escaping @Sendable (Date) -> Void = { _ in }) async throws -> Forecast {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rolloutd-forecast-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try privateDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let copyPath = directory.appendingPathComponent("forecast.sqlite").path
         try store.backup(to: copyPath)
@@ -77,6 +76,17 @@ public struct Forecast: Encodable, Sendable {
         return Forecast(from: cursor, through: through, wakes: wakes,
                         days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar),
                         outcome: try copy.outcome(after: cursor, through: through))
+    }
+
+    /// A fresh 0700 directory under `$TMPDIR` (mkdtemp): the copy is a full copy of customer
+    /// data, and nobody else may read it or guess its name while the forecast runs.
+    private static func privateDirectory() throws -> URL {
+        var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("rolloutd-forecast-XXXXXX").path.utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw StoreError(code: .cannotOpen, message: "cannot create a private directory for the forecast copy in "
+                             + "\(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
+        }
+        return URL(fileURLWithPath: String(cString: made))
     }
 
     private static func days(_ wakes: [Wake], from: Date, through: Date, calendar: BusinessCalendar) -> [Day] {

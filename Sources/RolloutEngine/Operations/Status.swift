@@ -58,12 +58,43 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
+    /// The daemon as its heartbeat shows it (DMN-8).
+    public struct DaemonLiveness: Codable, Sendable {
+        /// `running`, `stopped`, `not_responding`, or `never_started` (no daemon ever served this
+        /// database: a scratch database or a copy).
+        public let state: String
+        public let heartbeat: Heartbeat?
+
+        /// Stopped or not responding: nothing decides on this database (exit 3).
+        public var down: Bool { state == Heartbeat.State.stopped.rawValue || state == Heartbeat.State.notResponding.rawValue }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(state, forKey: .state)
+            try heartbeat?.encode(to: encoder)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            state = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .state)
+            heartbeat = try? Heartbeat(from: decoder)
+        }
+
+        init(heartbeat: Heartbeat?, now: Date) {
+            self.heartbeat = heartbeat
+            state = heartbeat?.state(at: now).rawValue ?? "never_started"
+        }
+
+        enum CodingKeys: String, CodingKey { case state }
+    }
+
     public let now: Date
+    public let daemon: DaemonLiveness
     public let processedThrough: Date?
     public let lastWake: LastWake?
     public let nextWake: NextWake?
     /// Seconds the next wake is overdue (0 when on time): the daemon is behind its schedule.
     public let lagSeconds: Int64
+    /// A wake is overdue by more than the tolerance, or the daemon is stopped or not responding.
     public let behind: Bool
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
@@ -72,7 +103,7 @@ public struct StatusReport: Codable, Sendable {
     public let health: Health
 
     enum CodingKeys: String, CodingKey {
-        case now, behind, pending, health, pauses
+        case now, daemon, behind, pending, health, pauses
         case processedThrough = "processed_through"
         case lastWake = "last_wake"
         case nextWake = "next_wake"
@@ -83,7 +114,9 @@ public struct StatusReport: Codable, Sendable {
 
 extension Store {
     /// A snapshot for operators and monitoring. `behind` is true when a wake is overdue by more
-    /// than `tolerance` — the daemon is down, stuck or catching up.
+    /// than `tolerance` — the daemon is down, stuck or catching up — or when the heartbeat says
+    /// the daemon is stopped or has not polled for two intervals (DMN-8), which a quiet weekend
+    /// with no wake due would otherwise hide for days.
     public func status(now: Date, rules: [any WakeRule], context: RuleContext, tolerance: TimeInterval) throws -> StatusReport {
         let next = try nextWake(rules: rules, context: context)
         let lag = next.map { max(0, Int64(now.timeIntervalSince($0.at))) } ?? 0
@@ -102,10 +135,11 @@ extension Store {
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64) ?? 0
+            let daemon = StatusReport.DaemonLiveness(heartbeat: try Self.heartbeat(db), now: now)
             return StatusReport(
-                now: now, processedThrough: try Self.processedThrough(db), lastWake: last,
+                now: now, daemon: daemon, processedThrough: try Self.processedThrough(db), lastWake: last,
                 nextWake: next.map { StatusReport.NextWake(at: $0.at, reasons: $0.reasons) },
-                lagSeconds: lag, behind: TimeInterval(lag) > tolerance,
+                lagSeconds: lag, behind: TimeInterval(lag) > tolerance || daemon.down,
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
                 pauses: try Self.openPauses(db, partner: nil, organisation: nil),

@@ -11,7 +11,7 @@ extension StateDocument {
         } catch {
             throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: " + syntaxError(error, in: data))])
         }
-        var parser = DocumentParser()
+        var parser = DocumentParser(existing: existing)
         let document = parser.document(json)
         parser.checkReferences(document, existing: existing)
         if !parser.problems.isEmpty { throw DocumentRejected(problems: parser.problems) }
@@ -25,11 +25,15 @@ public struct KnownIDs: Sendable {
     public var organisations: Set<String> = []
     /// User id → organisation id.
     public var users: [String: String] = [:]
+    /// The generation of each organisation the upgrade programme has acted on (an order, an
+    /// upgrade): a decision no document may change (DMN-9).
+    public var decidedGenerations: [String: (generation: String, why: String)] = [:]
     public init() {}
 }
 
 /// Reads the untyped JSON into typed entities, recording every problem instead of stopping.
 private struct DocumentParser {
+    let existing: KnownIDs
     var problems: [DocumentProblem] = []
 
     mutating func problem(_ path: String, _ message: String) {
@@ -149,7 +153,7 @@ private struct DocumentParser {
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
                      schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
-                     failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum)
+                     given: fields.given, failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum)
     }
 
     mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {
@@ -159,10 +163,14 @@ private struct DocumentParser {
         let partners = fields.strings("partners") ?? []
         if partners.isEmpty && object["partners"] != nil {
             fields.problem("partners", "an organisation is managed by at least one partner")
-        } else if object["partners"] == nil {
+        } else if object["partners"] == nil, !(id.map(existing.organisations.contains) ?? false) {
             fields.problem("partners", "required: the ids of the partners managing this organisation")
         }
         let generation = fields.choice("generation", Generation.self) ?? .legacy
+        if object["generation"] != nil, let id, let decided = existing.decidedGenerations[id], decided.generation != generation.rawValue {
+            fields.problem("generation", "'\(id)' is \(decided.generation): \(decided.why); the upgrade programme decides an "
+                           + "organisation's generation and a document cannot change it (DMN-9). Leave the field out to keep it")
+        }
         let schedule = fields.schedule("schedule")
         let allowOverride = fields.bool("allow_customer_override")
         let legacy = fields.int("legacy_defer_months", in: Int.min...Int.max)
@@ -173,7 +181,7 @@ private struct DocumentParser {
         guard let id, let name else { return nil }
         return .init(id: id, name: name, partners: partners, generation: generation, schedule: schedule?.0,
                      scheduleOrigin: schedule?.1, allowCustomerOverride: allowOverride, legacyDeferMonths: legacy, upgradeDelayDays: delay,
-                     policyFeatures: features)
+                     policyFeatures: features, given: fields.given)
     }
 
     mutating func user(_ object: [String: Any], at path: String) -> StateDocument.User? {
@@ -185,7 +193,7 @@ private struct DocumentParser {
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let organisation, let name else { return nil }
-        return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic)
+        return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic, given: fields.given)
     }
 
     mutating func endpoint(_ object: [String: Any], at path: String) -> StateDocument.Endpoint? {
@@ -203,7 +211,8 @@ private struct DocumentParser {
         problems += fields.problems
         guard let id, let organisation, let platform, let installed else { return nil }
         return .init(id: id, organisation: organisation, user: user, platform: platform, osVersion: osVersion,
-                     installedVersion: installed, agentGeneration: agentGeneration, agentVersion: agentVersion, lastCheckIn: checkIn)
+                     installedVersion: installed, agentGeneration: agentGeneration, agentVersion: agentVersion, lastCheckIn: checkIn,
+                     given: fields.given)
     }
 
     mutating func release(_ object: [String: Any], at path: String) -> StateDocument.Release? {
@@ -246,7 +255,7 @@ private struct DocumentParser {
         fields.rejectUnknown()
         problems += fields.problems
         guard let version, let date else { return nil }
-        return .init(version: version, automaticDate: date, critical: critical, builds: builds)
+        return .init(version: version, automaticDate: date, critical: critical, builds: builds, given: fields.given)
     }
 
     /// The objects of one top-level array, each with its JSON path.

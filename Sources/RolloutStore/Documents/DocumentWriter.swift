@@ -11,14 +11,33 @@ extension KnownIDs {
         for row in try Row.fetchAll(db, sql: "SELECT id, organisation_id FROM user") {
             ids.users[row[0]] = row[1]
         }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT o.id, o.generation, o.upgraded_at, (SELECT max(ordered_at) FROM upgrade_order WHERE organisation_id = o.id) AS ordered_at
+            FROM organisation o
+            WHERE o.upgraded_at IS NOT NULL OR EXISTS (SELECT 1 FROM upgrade_order WHERE organisation_id = o.id)
+            """) {
+            let why = if let upgraded = row["upgraded_at"] as Int64? {
+                "upgraded at \(Instant.format(Instant.date(upgraded)))"
+            } else {
+                "ordered at \(Instant.format(Instant.date(row["ordered_at"])))"
+            }
+            ids.decidedGenerations[row["id"]] = (row["generation"], why)
+        }
         return ids
     }
 }
 
+/// `column = iif(?, excluded.column, column)` for each column: the upsert writes a column only
+/// when the object gave the field (its flag argument is true), and keeps the stored value else.
+private func keepUnlessGiven(_ columns: [String]) -> String {
+    columns.map { "\($0) = iif(?, excluded.\($0), \($0))" }.joined(separator: ", ")
+}
+
 extension StateDocument {
-    /// Upserts every entity by id. Each object is the whole declared state of its entity:
-    /// optional fields it omits return to their defaults. What the daemon owns (targets,
-    /// lifecycle, migration times, orders) is never touched by a document.
+    /// Upserts every entity by id (DMN-9): a field an object gives is written, a field it leaves
+    /// out keeps its stored value (a new entity gets the default). What the daemon owns (targets,
+    /// lifecycle, migration times, orders, an upgraded organisation's generation) is never
+    /// touched by a document.
     ///
     /// A schedule the document sets or changes is recorded as set at `loadedAt` (CAD-3 reasons
     /// say who set it and when); the effective schedules of the organisations it touches are
@@ -28,20 +47,23 @@ extension StateDocument {
             INSERT INTO partner (id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
                                  upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day, schedule_set_at)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT(id) DO UPDATE SET name=excluded.name, locale=excluded.locale,
-                release_management=excluded.release_management, allow_customer_override=excluded.allow_customer_override,
-                schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
+            ON CONFLICT(id) DO UPDATE SET
+                schedule_set_at = CASE WHEN NOT ? OR (cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks)
                                        THEN schedule_set_at ELSE excluded.schedule_set_at END,
-                cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, upgrade_policy=excluded.upgrade_policy,
-                upgrade_delay_days=excluded.upgrade_delay_days, end_user_deferral_days=excluded.end_user_deferral_days,
-                billing_day=excluded.billing_day
+                cadence = iif(?, excluded.cadence, cadence), defer_weeks = iif(?, excluded.defer_weeks, defer_weeks),
+                \(keepUnlessGiven(["name", "locale", "release_management", "allow_customer_override", "upgrade_policy",
+                                   "upgrade_delay_days", "end_user_deferral_days", "billing_day"]))
             """)
         for p in partners {
-            try partnerStatement.execute(arguments: [
+            let schedule = p.given.contains("schedule")
+            try partnerStatement.execute(arguments: StatementArguments([
                 p.id, p.name, p.locale.rawValue, p.releaseManagement, p.allowCustomerOverride,
                 p.schedule?.cadence.rawValue, p.schedule?.deferralWeeks, p.upgradePolicy.rawValue,
                 p.upgradeDelayDays, p.endUserDeferralDays, p.billingDay, p.schedule.map { _ in loadedAt },
-            ])
+                schedule, schedule, schedule,
+            ] as [(any DatabaseValueConvertible)?]) + StatementArguments(["name", "locale", "release_management", "allow_customer_override",
+                                                                         "upgrade_policy", "upgrade_delay_days", "end_user_deferral_days",
+                                                                         "billing_day"].map(p.given.contains)))
             if p.failureThresholdPercent != nil || p.failureThresholdMinimum != nil {
                 try db.execute(sql: """
                     UPDATE partner SET failure_threshold_percent = coalesce(?, failure_threshold_percent),
@@ -54,61 +76,70 @@ extension StateDocument {
             INSERT INTO organisation (id, name, generation, cadence, defer_weeks, schedule_origin, allow_customer_override,
                                       legacy_defer_months, upgrade_delay_days, schedule_set_at, policy_features)
             VALUES (?,?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT(id) DO UPDATE SET name=excluded.name, generation=excluded.generation,
-                schedule_set_at = CASE WHEN cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
-                                       AND schedule_origin IS excluded.schedule_origin THEN schedule_set_at
+            ON CONFLICT(id) DO UPDATE SET
+                schedule_set_at = CASE WHEN NOT ? OR (cadence IS excluded.cadence AND defer_weeks IS excluded.defer_weeks
+                                       AND schedule_origin IS excluded.schedule_origin) THEN schedule_set_at
                                        ELSE excluded.schedule_set_at END,
-                cadence=excluded.cadence, defer_weeks=excluded.defer_weeks, schedule_origin=excluded.schedule_origin,
-                allow_customer_override=excluded.allow_customer_override, legacy_defer_months=excluded.legacy_defer_months,
-                upgrade_delay_days=excluded.upgrade_delay_days, policy_features=excluded.policy_features
+                cadence = iif(?, excluded.cadence, cadence), defer_weeks = iif(?, excluded.defer_weeks, defer_weeks),
+                schedule_origin = iif(?, excluded.schedule_origin, schedule_origin),
+                \(keepUnlessGiven(["name", "generation", "allow_customer_override", "legacy_defer_months", "upgrade_delay_days",
+                                   "policy_features"]))
             """)
         let clearPartners = try db.makeStatement(sql: "DELETE FROM organisation_partner WHERE organisation_id = ?")
         let addPartner = try db.makeStatement(sql: "INSERT INTO organisation_partner (organisation_id, partner_id) VALUES (?, ?)")
         for o in organisations {
-            try organisationStatement.execute(arguments: [
+            let schedule = o.given.contains("schedule")
+            try organisationStatement.execute(arguments: StatementArguments([
                 o.id, o.name, o.generation.rawValue, o.schedule?.cadence.rawValue, o.schedule?.deferralWeeks,
                 o.schedule.map { _ in (o.scheduleOrigin ?? .partner).rawValue }, o.allowCustomerOverride,
                 o.legacyDeferMonths, o.upgradeDelayDays, o.schedule.map { _ in loadedAt },
                 String(decoding: try JSONEncoder().encode(Set(o.policyFeatures).sorted()), as: UTF8.self),
-            ])
+                schedule, schedule, schedule, schedule,
+            ] as [(any DatabaseValueConvertible)?]) + StatementArguments(["name", "generation", "allow_customer_override", "legacy_defer_months",
+                                                                         "upgrade_delay_days", "policy_features"].map(o.given.contains)))
+            guard o.given.contains("partners") else { continue }
             try clearPartners.execute(arguments: [o.id])
             for partner in Set(o.partners).sorted() { try addPartner.execute(arguments: [o.id, partner]) }
         }
 
         let userStatement = try db.makeStatement(sql: """
             INSERT INTO user (id, organisation_id, name, automatic_upgrades) VALUES (?,?,?,?)
-            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, name=excluded.name,
-                automatic_upgrades=excluded.automatic_upgrades
+            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id,
+                \(keepUnlessGiven(["name", "automatic_upgrades"]))
             """)
         for u in users {
-            try userStatement.execute(arguments: [u.id, u.organisation, u.name, u.automaticUpgrades.rawValue])
+            try userStatement.execute(arguments: [u.id, u.organisation, u.name, u.automaticUpgrades.rawValue,
+                                                  u.given.contains("name"), u.given.contains("automatic_upgrades")])
         }
 
         let endpointStatement = try db.makeStatement(sql: """
             INSERT INTO endpoint (id, organisation_id, user_id, platform, os_version, installed_version, installed_version_key,
                                   agent_generation, agent_version, last_check_in)
             VALUES (?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, user_id=excluded.user_id,
-                platform=excluded.platform, os_version=excluded.os_version, installed_version=excluded.installed_version,
-                installed_version_key=excluded.installed_version_key, agent_generation=excluded.agent_generation,
-                agent_version=excluded.agent_version, last_check_in=excluded.last_check_in
+            ON CONFLICT(id) DO UPDATE SET organisation_id=excluded.organisation_id, platform=excluded.platform,
+                installed_version=excluded.installed_version, installed_version_key=excluded.installed_version_key,
+                user_id = iif(?, excluded.user_id, user_id),
+                \(keepUnlessGiven(["os_version", "agent_generation", "agent_version", "last_check_in"]))
             """)
         for e in endpoints {
-            try endpointStatement.execute(arguments: [
+            try endpointStatement.execute(arguments: StatementArguments([
                 e.id, e.organisation, e.user, e.platform.rawValue, e.osVersion, e.installedVersion.description,
                 e.installedVersion.sortKey, e.agentGeneration.rawValue, e.agentVersion, e.lastCheckIn.map(Instant.seconds),
-            ])
+            ] as [(any DatabaseValueConvertible)?]) + StatementArguments(["user", "os_version", "agent_generation", "agent_version",
+                                                                         "last_check_in"].map(e.given.contains)))
         }
 
         let releaseStatement = try db.makeStatement(sql: """
             INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)
-            ON CONFLICT(version) DO UPDATE SET auto_date=excluded.auto_date, critical=excluded.critical
+            ON CONFLICT(version) DO UPDATE SET auto_date=excluded.auto_date, critical = iif(?, excluded.critical, critical)
             """)
         let clearBuilds = try db.makeStatement(sql: "DELETE FROM release_build WHERE version = ?")
         let addBuild = try db.makeStatement(sql: "INSERT INTO release_build (version, platform, file, size, sha256) VALUES (?,?,?,?,?)")
         for r in releases {
             let version = try canonicalVersion(db, r.version)
-            try releaseStatement.execute(arguments: [version, r.version.sortKey, Instant.seconds(r.automaticDate), r.critical])
+            try releaseStatement.execute(arguments: [version, r.version.sortKey, Instant.seconds(r.automaticDate), r.critical,
+                                                     r.given.contains("critical")])
+            guard r.given.contains("builds") else { continue }
             try clearBuilds.execute(arguments: [version])
             for b in r.builds {
                 try addBuild.execute(arguments: [version, b.platform.rawValue, b.file, b.size, b.sha256])

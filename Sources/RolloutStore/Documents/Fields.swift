@@ -20,6 +20,9 @@ struct Fields {
 
     mutating func consume(_ key: String) { known.insert(key) }
 
+    /// The fields the object wrote, with a value or `null`: the ones an upsert changes (DMN-9).
+    var given: Set<String> { Set(object.keys) }
+
     /// Every key not read is an error: a misspelt field must not be silently ignored.
     mutating func rejectUnknown() {
         for key in object.keys.sorted() where !known.contains(key) {

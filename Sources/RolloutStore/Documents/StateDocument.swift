@@ -7,10 +7,15 @@ import RolloutCore
 ///
 /// Validation is complete before anything is written: every error is collected with its JSON
 /// path, and a document with any error is rejected whole.
+///
+/// Loading is an upsert (DMN-9): every value an object gives is written; a field it leaves out
+/// keeps its stored value (a new entity gets the default); `null` clears an optional field.
+/// `given` holds the fields each object wrote, present or `null`.
 public struct StateDocument: Sendable {
     public struct Partner: Sendable {
         var id: String, name: String, locale: Language, releaseManagement: Bool, allowCustomerOverride: Bool
         var schedule: Schedule?, upgradePolicy: UpgradePolicy, upgradeDelayDays: Int?, endUserDeferralDays: Int?, billingDay: Int
+        var given: Set<String>
         /// OPS-3; nil keeps the stored value (or the SPEC default).
         var failureThresholdPercent: Int? = nil, failureThresholdMinimum: Int? = nil
     }
@@ -18,19 +23,23 @@ public struct StateDocument: Sendable {
         var id: String, name: String, partners: [String], generation: Generation
         var schedule: Schedule?, scheduleOrigin: Actor?, allowCustomerOverride: Bool?
         var legacyDeferMonths: Int?, upgradeDelayDays: Int?, policyFeatures: [String]
+        var given: Set<String>
     }
     public struct User: Sendable {
         var id: String, organisation: String, name: String, automaticUpgrades: AutomaticUpgrades
+        var given: Set<String>
     }
     public struct Endpoint: Sendable {
         var id: String, organisation: String, user: String?, platform: Platform, osVersion: String?
         var installedVersion: Version, agentGeneration: Generation, agentVersion: String?, lastCheckIn: Date?
+        var given: Set<String>
     }
     public struct Build: Sendable {
         var platform: Platform, file: String, size: Int64, sha256: String
     }
     public struct Release: Sendable {
         var version: Version, automaticDate: Date, critical: Bool, builds: [Build]
+        var given: Set<String>
     }
 
     public internal(set) var partners: [Partner] = []

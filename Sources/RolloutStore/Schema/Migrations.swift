@@ -12,6 +12,9 @@ package enum Migrations {
         migrator.registerMigration("v1: entities, schedules, programmes, outbox, wake log") { db in
             try db.execute(sql: schemaV1)
         }
+        migrator.registerMigration("trust-1: daemon heartbeat") { db in
+            try db.execute(sql: heartbeat)
+        }
         migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
             try db.execute(sql: opsControls)
         }
@@ -19,7 +22,65 @@ package enum Migrations {
     }
 
     /// The newest schema version this build knows (the number of migrations).
-    package static let latestVersion = migrator.migrations.count
+    package static var latestVersion: Int { migrator.migrations.count }
+
+    /// What differs between the schema of `db` and the one these migrations create: missing,
+    /// unexpected or altered tables, indexes, views and triggers (`rolloutctl db check`). A file
+    /// can record every migration as applied and still lack a table someone dropped by hand.
+    static func schemaDifferences(_ db: Database) throws -> [String] {
+        let applied = try migrator.appliedIdentifiers(db)
+        guard applied.count == latestVersion else {
+            return ["schema: version \(applied.count), this build expects \(latestVersion)"]
+        }
+        let reference = try DatabaseQueue()
+        try migrator.migrate(reference)
+        let expected = try reference.read(schemaObjects)
+        let actual = try schemaObjects(db)
+        var problems: [String] = []
+        for (name, object) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let found = actual[name] else {
+                problems.append("schema: \(object.type) \(name) is missing")
+                continue
+            }
+            if found != object { problems.append("schema: \(object.type) \(name) differs from the expected definition") }
+        }
+        for (name, object) in actual.sorted(by: { $0.key < $1.key }) where expected[name] == nil {
+            problems.append("schema: unexpected \(object.type) \(name)")
+        }
+        return problems
+    }
+
+    /// Tables, indexes, views and triggers by name, with their SQL in a whitespace-free form.
+    private static func schemaObjects(_ db: Database) throws -> [String: SchemaObject] {
+        var objects: [String: SchemaObject] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") {
+            let sql = (row["sql"] as String?) ?? ""
+            objects[row["name"]] = SchemaObject(type: row["type"], sql: sql.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+        }
+        return objects
+    }
+
+    private struct SchemaObject: Equatable {
+        let type: String
+        let sql: String
+    }
+
+    /// DMN-8: the daemon's liveness, one row, written at every poll. `status` tells "running" from
+    /// "stopped" with it, and `run` refuses to decide ahead of the wall clock on a database a daemon
+    /// serves (DMN-9). Wall-clock Unix seconds, like `wake.processed_at`.
+    private static let heartbeat = """
+    CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        beat_at INTEGER NOT NULL,
+        -- The daemon's poll interval: a beat older than two of them means it is not running.
+        poll_seconds INTEGER NOT NULL CHECK (poll_seconds > 0),
+        -- Set by a clean stop (SIGTERM); NULL while it runs or after a crash.
+        stopped_at INTEGER
+    ) STRICT;
+    """
 
     private static let schemaV1 = """
     -- SPEC §1 Partner. Schedule columns are the partner-level release schedule (CAD-3.3).
