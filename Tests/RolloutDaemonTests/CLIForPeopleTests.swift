@@ -219,7 +219,8 @@ import Testing
         #expect(directory.stderr.contains("Is a directory"), "\(directory)")
         let backup = try workspace.ctl("db", "backup", "/nonexistent-dir/x.sqlite")
         #expect(backup.status == 1)
-        #expect(backup.stderr == "rolloutctl: cannot write the backup to /nonexistent-dir/x.sqlite: no directory /nonexistent-dir\n", "\(backup)")
+        #expect(backup.stderr == "rolloutctl: backup to /nonexistent-dir/x.sqlite refused: cannot create /nonexistent-dir/x.sqlite: "
+                + "No such file or directory\n", "\(backup)")
         let usage = try workspace.ctl("get", "widgets")
         #expect(usage.status == 64)
         #expect(usage.stderr.hasPrefix("rolloutctl: "), "\(usage)")

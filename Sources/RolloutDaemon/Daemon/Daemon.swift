@@ -138,6 +138,9 @@ public final class Daemon: Sendable {
             ])
         case .wake(let summary):
             journal.log(summary, to: logger)
+            if logger.logLevel <= .debug, !summary.decisions.isEmpty {
+                WakeJournal.logOrganisations(try? store.decisionsByOrganisation(at: summary.at), of: summary, to: logger)
+            }
             state.withLock {
                 $0.lastWake = summary
                 $0.pending = nil

@@ -57,3 +57,20 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// The decisions of the wake at `at`, per organisation (nil: partner-level ones), by SPEC
+    /// rule and outcome with counts — what `log_level = "debug"` logs, never per endpoint.
+    public func decisionsByOrganisation(at: Date) throws -> [(organisation: String?, decisions: [String: Int])] {
+        try read { db in
+            var byOrganisation: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT coalesce(organisation_id, ''), rule || ' → ' || coalesce(after, '-'), count(*) FROM decision WHERE wake_at = ?
+                GROUP BY 1, 2
+                """, arguments: [Instant.seconds(at)]) {
+                byOrganisation[row[0], default: [:]][row[1]] = row[2]
+            }
+            return byOrganisation.sorted { $0.key < $1.key }.map { ($0.key.isEmpty ? nil : $0.key, $0.value) }
+        }
+    }
+}
