@@ -117,6 +117,20 @@ public final class Store: Sendable {
         }
     }
 
+    /// `write`, suspending instead of blocking: the transaction runs on GRDB's writer queue, so
+    /// the cooperative thread pool stays free while it works. Cancelling the calling task
+    /// interrupts the transaction, which then rolls back.
+    public func writeWithoutBlocking<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
     /// Runs `body` on a consistent snapshot.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
@@ -181,6 +195,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case newerSchema = "store.newer_schema"
         case notFound = "store.not_found"
         case refused = "store.refused"
+        /// A stored row that cannot be read as what it should be; the message names the row.
+        case corrupt = "store.corrupt"
     }
 
     public let code: Code

@@ -1,15 +1,17 @@
-import Dispatch
 import Foundation
 import Logging
 import RolloutCore
 import RolloutEngine
 import RolloutStore
 import RolloutSystemd
+import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The long-running service (DMN-6): opens and migrates the store, tells systemd READY=1, runs
-/// the wake loop on the system clock, reloads its configuration on SIGHUP and stops cleanly on
-/// SIGTERM. Everything it decides goes through `WakeLoop`; this type only wires the edges.
+/// the wake loop on the system clock, reloads its configuration on SIGHUP, feeds the watchdog
+/// and stops cleanly on SIGTERM. Everything it decides goes through `WakeLoop`; this type only
+/// wires the edges.
 public final class Daemon: Sendable {
     /// Exit statuses (documented in docs/operations.md).
     public enum ExitStatus: Int32 {
@@ -56,6 +58,10 @@ public final class Daemon: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT. Returns the process exit status.
+    ///
+    /// The daemon is a `ServiceGroup` (swift-service-lifecycle): the wake loop, SIGHUP reloads and
+    /// the watchdog are its services; SIGTERM and SIGINT shut it down gracefully — the wake in
+    /// progress commits, then the loop stops, even in the middle of a catch-up.
     public func run() async -> ExitStatus {
         let clock = SystemClock()
         do {
@@ -72,30 +78,50 @@ public final class Daemon: Sendable {
             logger.critical("cannot start the clock in \(store.path): \(error)")
             return .failure
         }
+        let pulse = LoopPulse()
         let loop = WakeLoop(store: store, rules: rules, clock: clock, settings: { [self] in settings() },
-                            heartbeat: { [self] in try beat(at: $0) }, report: { [self] in handle($0) })
-        let task = Task { try await loop.run() }
-        let signals = installSignalHandlers(onReload: { [self] in reload() }, onStop: { task.cancel() })
+                            heartbeat: { [self] in try beat(at: $0) }, report: { [self] in handle($0) }, pulse: pulse)
+        let group = ServiceGroup(configuration: await serviceGroupConfiguration(loop: loop, pulse: pulse))
         notifier.ready(status: statusText(next: nil))
-        defer { signals.forEach { $0.cancel() } }
-
         do {
-            try await task.value
-            return .ok
-        } catch is CancellationError {
-            notifier.stopping(status: "stopping")
+            try await group.run()
             journal.flush(to: logger)
             do {
                 try store.stopHeartbeat(at: clock.now())
             } catch {
                 logger.error("cannot record the clean stop in \(store.path): \(error)")
             }
-            logger.notice("rolloutd stopping", metadata: ["MESSAGE_ID": "\(JournalMessage.stopping.id)"])
             return .ok
         } catch {
             logger.critical("the wake loop failed: \(error)", metadata: ["rollout.database": "\(store.path)"])
             return .failure
         }
+    }
+
+    /// The services, in start order; graceful shutdown runs in reverse, so the loop finishes its
+    /// wake while the watchdog is still fed.
+    private func serviceGroupConfiguration(loop: WakeLoop, pulse: LoopPulse) async -> ServiceGroupConfiguration {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let interval = notifier.watchdogInterval {
+            services.append(.init(service: WatchdogService(interval: interval, pulse: pulse, ping: { [notifier] in notifier.watchdogPing() }),
+                                  successTerminationBehavior: .ignore))
+        }
+        services.append(.init(service: ReloadService(signals: await UnixSignalsSequence(trapping: .sighup), reload: { [self] in reload() }),
+                              successTerminationBehavior: .ignore))
+        // The loop ends only when asked to stop: then the whole daemon stops.
+        services.append(.init(service: WakeLoopService(loop: loop, shutdownRequested: { [self] in stopping(pulse: pulse) }),
+                              successTerminationBehavior: .gracefullyShutdownGroup))
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        return configuration
+    }
+
+    /// STOPPING=1 and the journal entry, as soon as the stop is asked for.
+    private func stopping(pulse: LoopPulse) {
+        let inWake = pulse.wakeInProgressSince != nil
+        notifier.stopping(status: inWake ? "stopping after the wake in progress" : "stopping")
+        logger.notice("rolloutd stopping\(inWake ? " after the wake in progress" : "")",
+                      metadata: ["MESSAGE_ID": "\(JournalMessage.stopping.id)"])
     }
 
     // MARK: Heartbeat (DMN-8)
@@ -123,7 +149,6 @@ public final class Daemon: Sendable {
     // MARK: Loop events → journal, STATUS=, watchdog
 
     private func handle(_ event: LoopEvent) {
-        notifier.watchdogPing()
         let logger = self.logger
         switch event {
         case .catchUpStarted(let firstMissed, let now):
@@ -220,19 +245,5 @@ public final class Daemon: Sendable {
             ])
         }
         notifier.ready(status: statusText(next: nil))
-    }
-
-    private func installSignalHandlers(onReload: @escaping @Sendable () -> Void,
-                                       onStop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "rolloutd.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for (number, handler) in [(SIGHUP, onReload), (SIGTERM, onStop), (SIGINT, onStop)] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
-        }
-        return sources
     }
 }

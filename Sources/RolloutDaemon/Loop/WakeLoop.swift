@@ -49,6 +49,8 @@ public struct WakeLoop: Sendable {
     /// heartbeat there (DMN-8). A failure (a full disk) ends the loop like a failed wake.
     public let heartbeat: @Sendable (Date) throws -> Void
     public let report: @Sendable (LoopEvent) -> Void
+    /// Told when the loop is alive and when a wake is in progress: the watchdog's evidence.
+    public let pulse: LoopPulse?
 
     /// How long the loop stays off the write lock between two wakes that are due back to back
     /// (a catch-up, `run`): long enough for a writer polling every millisecond (the store's busy
@@ -58,21 +60,24 @@ public struct WakeLoop: Sendable {
     public init(store: Store, rules: [any WakeRule], clock: any WallClock,
                 settings: @escaping @Sendable () -> LoopSettings,
                 heartbeat: @escaping @Sendable (Date) throws -> Void = { _ in },
-                report: @escaping @Sendable (LoopEvent) -> Void) {
+                report: @escaping @Sendable (LoopEvent) -> Void, pulse: LoopPulse? = nil) {
         self.store = store
         self.rules = rules
         self.clock = clock
         self.settings = settings
         self.heartbeat = heartbeat
         self.report = report
+        self.pulse = pulse
     }
 
     /// Runs until `until` (then marks everything through it processed and returns), or forever
     /// when nil, until the task is cancelled (SIGTERM). A wake in progress always completes:
-    /// cancellation is only honoured between wakes.
+    /// cancellation is honoured between wakes, also between the wakes of a catch-up, so a stop
+    /// waits for one wake at most.
     public func run(until: Date? = nil) async throws {
         while true {
             try Task.checkCancellation()
+            pulse?.beat()
             let current = settings()
             let now = clock.now()
             let horizon = until.map { min($0, now) } ?? now
@@ -90,11 +95,12 @@ public struct WakeLoop: Sendable {
         }
     }
 
-    /// Processes every wake at or before `horizon`, oldest first.
+    /// Processes every wake at or before `horizon`, oldest first, until cancelled.
     private func processDue(through horizon: Date, now: Date, settings: LoopSettings) async throws {
         var replayed = 0
         var first = true
         while let wake = try store.nextWake(rules: rules, context: settings.rules), wake.at <= horizon {
+            try Task.checkCancellation()
             if !first {
                 try await Task.sleep(for: Self.writersTurn)
                 try heartbeat(clock.now())
@@ -102,7 +108,14 @@ public struct WakeLoop: Sendable {
             first = false
             let late = now.timeIntervalSince(wake.at) > Self.lateTolerance
             if late && replayed == 0 { report(.catchUpStarted(firstMissed: wake.at, now: now)) }
-            switch try store.process(wake, rules: rules, context: settings.rules, late: late) {
+            pulse?.wakeStarted()
+            // Its own task: the loop's cancellation does not reach it, so the wake commits
+            // whole instead of being interrupted and replayed at the next start.
+            let outcome = await Task { [store, rules] in
+                try await store.processWithoutBlocking(wake, rules: rules, context: settings.rules, late: late)
+            }.result
+            pulse?.wakeFinished()
+            switch try outcome.get() {
             case .processed(let summary): report(.wake(summary))
             case .alreadyProcessed: report(.alreadyProcessed(wake))
             }

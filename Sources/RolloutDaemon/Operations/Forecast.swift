@@ -18,6 +18,13 @@ public struct Forecast: Encodable, Sendable {
         /// Decisions by organisation (same filter): who moves.
         public let organisations: [String: Int]
         public let late: Bool
+        /// `decisions`, typed: rule, kind, after-value and count, same filter.
+        public let decisionCounts: [DecisionCount]
+
+        enum CodingKeys: String, CodingKey {
+            case at, reasons, summary, decisions, notifications, organisations, late
+            case decisionCounts = "decision_counts"
+        }
     }
 
     /// Endpoints upgrading on one local day of the calendar zone; every day of the period is
@@ -71,7 +78,8 @@ public struct Forecast: Encodable, Sendable {
         let wakes = summaries.withLock { $0 }.map { summary in
             Wake(at: summary.at, reasons: summary.reasons, summary: summary.decisions,
                  decisions: activity[summary.at]?.decisions ?? [:], notifications: activity[summary.at]?.notifications ?? [:],
-                 organisations: activity[summary.at]?.organisations ?? [:], late: summary.late)
+                 organisations: activity[summary.at]?.organisations ?? [:], late: summary.late,
+                 decisionCounts: activity[summary.at]?.decisionCounts ?? [])
         }
         return Forecast(from: cursor, through: through, wakes: wakes,
                         days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar),
@@ -93,9 +101,12 @@ public struct Forecast: Encodable, Sendable {
         var byDay: [LocalDate: (Int, Int)] = [:]
         for wake in wakes {
             let day = calendar.localDate(of: wake.at)
-            for (what, count) in wake.decisions {
-                if what.hasPrefix("CAD-2 → ") { byDay[day, default: (0, 0)].0 += count }
-                if what == "UPG-6 → installing" { byDay[day, default: (0, 0)].1 += count }
+            for decision in wake.decisionCounts {
+                switch decision.kind {
+                case .targetVersion: byDay[day, default: (0, 0)].0 += decision.count
+                case .endpointUpgrade where decision.after?.upgradeState == .installing: byDay[day, default: (0, 0)].1 += decision.count
+                default: break
+                }
             }
         }
         return calendar.localDates(from: from, through: through).map { day in

@@ -104,9 +104,11 @@ public struct ControlsRule: WakeRule {
                 occurrence: "pause:\(pause.id)", dueAt: instant), late: wake.summary.late))
         }
         let state = resumed ? "resumed by \(pause.resumedBy ?? "-")" : "paused by \(pause.actor): \(pause.reason)"
-        try wake.record(rule: "OPS-1", subjectKind: pause.organisation == nil ? "partner" : "organisation",
+        try wake.record(resumed ? .resumed : .paused, subjectKind: pause.organisation == nil ? "partner" : "organisation",
                         subjectID: pause.organisation ?? pause.partner, partner: pause.partner, organisation: pause.organisation,
-                        before: resumed ? "\(pause.what) paused" : nil, after: "\(pause.what) \(state)")
+                        before: resumed ? "\(pause.what) paused" : nil, after: "\(pause.what) \(state)",
+                        afterValue: DecisionValue(reason: resumed ? nil : pause.reason, area: pause.what,
+                                                  actor: resumed ? pause.resumedBy : pause.actor))
         wake.count(resumed ? "pause_ended" : "pause_started")
         wake.note(JournalNote(kind: resumed ? .resumed : .paused, rule: "OPS-1", partner: pause.partner, organisation: pause.organisation,
                               text: "\(pause.what) of \(pause.scope) \(state)"
@@ -163,8 +165,10 @@ public struct ControlsRule: WakeRule {
                 values: [.partner: row["name"], .items: summary.text(language),
                          .date: NotificationDates.format(wake.wake.at, language, calendar: wake.rules.calendar)],
                 subject: "partner:\(partner)", occurrence: "pause:\(id)", dueAt: wake.wake.at), late: wake.summary.late))
-            try wake.record(rule: "OPS-3", subjectKind: "partner", subjectID: partner, partner: partner,
-                            before: "programme running", after: "programme paused automatically: \(summary.text(.en))")
+            try wake.record(.failureThreshold, subjectKind: "partner", subjectID: partner, partner: partner,
+                            before: "programme running", after: "programme paused automatically: \(summary.text(.en))",
+                            afterValue: DecisionValue(reason: summary.text(.en), area: PauseArea.programme.rawValue,
+                                                      actor: failureThresholdActor))
             wake.count("failure_threshold_tripped")
             wake.note(JournalNote(kind: .failureThreshold, rule: "OPS-3", partner: partner, organisation: nil,
                                   text: "programme of partner:\(partner) paused automatically: \(summary.text(.en))"))

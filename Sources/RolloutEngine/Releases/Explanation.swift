@@ -34,6 +34,8 @@ public struct Explanation: Codable, Sendable {
     public let at: Date
     public let cadence: String
     public let deferWeeks: Int
+    /// The same schedule as a value: `{cadence, deferral_weeks}`.
+    public let schedule: DecisionValue
     public let reasons: [ScheduleReason]
     public let endpoints: [EndpointTarget]
     /// Pauses in force for the organisation, its own or its partners' (OPS-1): while one holds
@@ -41,7 +43,7 @@ public struct Explanation: Codable, Sendable {
     public let pauses: [PauseRecord]
 
     enum CodingKeys: String, CodingKey {
-        case organisation, at, cadence, reasons, endpoints, pauses
+        case organisation, at, cadence, reasons, endpoints, schedule, pauses
         case deferWeeks = "defer_weeks"
     }
 }
@@ -96,7 +98,8 @@ extension Store {
                     critical: release?.critical)
             }
             return Explanation(organisation: organisation, at: at, cadence: effective.schedule.cadence.rawValue,
-                               deferWeeks: effective.schedule.deferralWeeks, reasons: effective.reasons, endpoints: targets,
+                               deferWeeks: effective.schedule.deferralWeeks, schedule: .schedule(effective.schedule),
+                               reasons: effective.reasons, endpoints: targets,
                                pauses: try Self.openPauses(db, partner: nil, organisation: organisation))
         }
     }

@@ -57,11 +57,10 @@ extension Store {
                            legacy_migrated_at = ? WHERE id = ?
                     """, arguments: [schedule.cadence.rawValue, schedule.deferralWeeks, Instant.seconds(instant),
                                      Instant.seconds(instant), organisation])
-                try db.execute(sql: """
-                    INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-                    VALUES (?, 'CAD-10', 'organisation', ?, ?, ?, ?)
-                    """, arguments: [Instant.seconds(instant), organisation, organisation, "legacy deferral \(legacy) month(s)",
-                                     "\(schedule) (migrated)"])
+                try DecisionLog.record(db, Decision(
+                    at: instant, kind: .legacyMigrated, subjectKind: "organisation", subjectID: organisation, organisation: organisation,
+                    before: "legacy deferral \(legacy) month(s)", after: "\(schedule) (migrated)",
+                    beforeValue: DecisionValue(legacyDeferralMonths: legacy), afterValue: .schedule(schedule)))
                 try ReleaseFacts.refreshEffectiveSchedules(db, ids: [organisation])
                 migratedNow = true
             }

@@ -72,8 +72,9 @@ public struct ReleaseManagementRule: WakeRule {
         wake.count("change_superseded", due.map(\.superseded.count).reduce(0, +))
 
         for moved in try ReleaseFacts.refreshEffectiveSchedules(db, ids: affected.isEmpty ? [] : affected) {
-            try wake.record(rule: "CAD-3", subjectKind: "organisation", subjectID: moved.id, organisation: moved.id,
-                            before: moved.before.description, after: moved.after.schedule.description)
+            try wake.record(.effectiveSchedule, subjectKind: "organisation", subjectID: moved.id, organisation: moved.id,
+                            before: moved.before.description, after: moved.after.schedule.description,
+                            beforeValue: .schedule(moved.before), afterValue: .schedule(moved.after.schedule))
             wake.count("schedule_moved")
         }
 
@@ -84,10 +85,11 @@ public struct ReleaseManagementRule: WakeRule {
         let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules)
         wake.count("endpoint_retargeted", outcome.retargeted)
         guard outcome.retargeted > 0 else { return }
-        try db.execute(sql: """
-            INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-            SELECT ?, 'CAD-2', 'endpoint', endpoint_id, organisation_id, old_version, new_version FROM temp.retarget
-            """, arguments: [Instant.seconds(wake.wake.at)])
+        try DecisionLog.recordAll(db, kind: .targetVersion, subjectKind: "endpoint", at: wake.wake.at, source: """
+            SELECT endpoint_id AS subject_id, NULL AS partner_id, organisation_id, old_version AS before, new_version AS after,
+                   json_object('version', old_version) AS before_value, json_object('version', new_version) AS after_value
+            FROM temp.retarget
+            """)
         wake.notified(try Outbox.updateAvailable(db, wake: wake.wake, calendar: wake.rules.calendar, late: wake.summary.late))
     }
 
@@ -104,13 +106,26 @@ public struct ReleaseManagementRule: WakeRule {
             try String.fetchOne(wake.db, sql: "SELECT min(partner_id) FROM organisation_partner WHERE organisation_id = ?", arguments: [id])
         }
         let organisation: String? = kind == "organisation" ? id : nil
-        try wake.record(rule: "CAD-8", subjectKind: kind, subjectID: id, partner: partner, organisation: organisation,
-                        before: nil, after: change.edit.summary)
+        try wake.record(.changeApplied, subjectKind: kind, subjectID: id, partner: partner, organisation: organisation,
+                        before: nil, after: change.edit.summary, afterValue: change.edit.value)
         wake.note(JournalNote(kind: .changeApplied, rule: "CAD-8", partner: partner, organisation: organisation,
                               text: "\(kind) \(id): \(change.edit.summary), requested by the \(change.requestedBy.rawValue) at "
                                   + "\(Instant.format(change.requestedAt))\(superseded > 0 ? " (\(superseded) earlier request(s) superseded)" : "")"))
         let schedule: Schedule? = if case .setSchedule(let schedule) = change.edit { schedule } else { nil }
         wake.notified(try Outbox.scheduleChangeApplied(wake.db, change: change, schedule: schedule, calendar: wake.rules.calendar,
                                                        wake: wake.wake, late: wake.summary.late))
+    }
+}
+
+extension ScheduleEdit {
+    /// The change as a decision value: `{change: schedule, cadence, deferral_weeks}`,
+    /// `{change: reset}` or `{change: override, allow_customer_override}` (absent: inherited).
+    var value: DecisionValue {
+        switch self {
+        case .setSchedule(let schedule):
+            DecisionValue(cadence: schedule.cadence, deferralWeeks: schedule.deferralWeeks, change: "schedule")
+        case .resetSchedule: DecisionValue(change: "reset")
+        case .setAllowCustomerOverride(let allowed): DecisionValue(change: "override", allowCustomerOverride: allowed)
+        }
     }
 }

@@ -92,16 +92,18 @@ extension Store {
     /// Records the version an endpoint reports it runs; its target follows at the next wake.
     public func reportInstalledVersion(endpoint: String, version: Version, at instant: Date) throws {
         try write { db in
-            let before = try String.fetchOne(db, sql: "SELECT installed_version FROM endpoint WHERE id = ?", arguments: [endpoint])
-            guard let before else { throw StoreError(code: .notFound, message: "unknown endpoint '\(endpoint)'") }
+            guard let row = try Row.fetchOne(db, sql: "SELECT installed_version, organisation_id FROM endpoint WHERE id = ?", arguments: [endpoint]) else {
+                throw StoreError(code: .notFound, message: "unknown endpoint '\(endpoint)'")
+            }
+            let before: String = row["installed_version"]
             try db.execute(sql: """
                 UPDATE endpoint SET installed_version = ?, installed_version_key = ?, installed_reported_at = ?, last_check_in = ?
                 WHERE id = ?
                 """, arguments: [version.description, version.sortKey, Instant.seconds(instant), Instant.seconds(instant), endpoint])
-            try db.execute(sql: """
-                INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-                SELECT ?, 'report', 'endpoint', id, organisation_id, ?, ? FROM endpoint WHERE id = ?
-                """, arguments: [Instant.seconds(instant), "installed \(before)", "installed \(version)", endpoint])
+            try DecisionLog.record(db, Decision(
+                at: instant, kind: .installedReported, subjectKind: "endpoint", subjectID: endpoint, organisation: row["organisation_id"],
+                before: "installed \(before)", after: "installed \(version)",
+                beforeValue: DecisionValue(version: before), afterValue: DecisionValue(version: version.description)))
             try RetargetRequest.add(db, scope: "endpoint:\(endpoint)", at: instant)
         }
     }

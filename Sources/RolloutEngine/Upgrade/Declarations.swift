@@ -56,8 +56,9 @@ enum Declarations {
             values: [.partner: row["name"]], subject: "partner:\(partner)", occurrence: LegacyDeclarations.finalOccurrence,
             dueAt: instant), late: wake.summary.late))
         try db.execute(sql: "UPDATE partner SET final_declaration_at = ? WHERE id = ?", arguments: [Instant.seconds(instant), partner])
-        try wake.record(rule: "UPG-9", subjectKind: "partner", subjectID: partner, partner: partner, before: "legacy customers",
-                        after: "final legacy declaration")
+        try wake.record(.finalDeclaration, subjectKind: "partner", subjectID: partner, partner: partner, before: "legacy customers",
+                        after: "final legacy declaration", beforeValue: DecisionValue(legacyCustomers: legacyBefore),
+                        afterValue: DecisionValue(declaration: "final", legacyCustomers: after))
         wake.count("final_declaration")
     }
 }

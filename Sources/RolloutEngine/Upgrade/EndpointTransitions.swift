@@ -112,11 +112,12 @@ enum EndpointTransitions {
         try db.execute(sql: """
             UPDATE endpoint SET upgrade_state = ?, upgrade_state_at = ?, \(set) WHERE id IN (SELECT endpoint_id FROM temp.transition)
             """, arguments: [state.rawValue, at] + arguments)
-        try db.execute(sql: """
-            INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-            SELECT ?, 'UPG-6', 'endpoint', endpoint_id, partner_id, organisation_id, before_state, ? FROM temp.transition
-            """, arguments: [at, state.rawValue])
-        wake.count("endpoint_\(state.rawValue)", db.changesCount)
+        let moved = try DecisionLog.recordAll(db, kind: .endpointUpgrade, subjectKind: "endpoint", at: wake.wake.at, source: """
+            SELECT endpoint_id AS subject_id, partner_id, organisation_id, before_state AS before, ? AS after,
+                   json_object('upgrade_state', before_state) AS before_value, json_object('upgrade_state', ?) AS after_value
+            FROM temp.transition
+            """, arguments: [state.rawValue, state.rawValue])
+        wake.count("endpoint_\(state.rawValue)", moved)
     }
 
     /// End-user notifications for every staged endpoint, keyed by endpoint and `occurrence` (an

@@ -43,8 +43,10 @@ enum Orders {
                          .date: NotificationDates.format(Instant.date(row["ordered_at"]), language, calendar: wake.rules.calendar)],
                 subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: dueAt), late: wake.summary.late))
             try db.execute(sql: "UPDATE upgrade_order SET chased_at = ? WHERE id = ?", arguments: [Instant.seconds(wake.wake.at), id])
-            try wake.record(rule: "UPG-4", subjectKind: "organisation", subjectID: organisation, partner: partner,
-                            organisation: organisation, before: "order #\(id) ordered", after: "unanswered after 24 h: partner told")
+            try wake.record(.orderChased, subjectKind: "organisation", subjectID: organisation, partner: partner,
+                            organisation: organisation, before: "order #\(id) ordered", after: "unanswered after 24 h: partner told",
+                            beforeValue: DecisionValue(order: id, orderState: "ordered"),
+                            afterValue: DecisionValue(order: id, orderState: "ordered", reason: "unanswered"))
             wake.count("order_chased")
         }
     }
@@ -77,8 +79,10 @@ enum Orders {
                     UPDATE endpoint SET upgrade_at = max(upgrade_at, ?)
                     WHERE organisation_id = ? AND upgrade_state = 'pending' AND upgrade_at IS NOT NULL
                     """, arguments: [Instant.seconds(wake.wake.at), organisation])
-                try wake.record(rule: "UPG-4", subjectKind: "organisation", subjectID: organisation, partner: partner,
-                                organisation: organisation, before: "order #\(id) ordered", after: "failed: \(row["reason"] ?? "-")")
+                try wake.record(.orderFailed, subjectKind: "organisation", subjectID: organisation, partner: partner,
+                                organisation: organisation, before: "order #\(id) ordered", after: "failed: \(row["reason"] ?? "-")",
+                                beforeValue: DecisionValue(order: id, orderState: "ordered"),
+                                afterValue: DecisionValue(order: id, orderState: "failed", reason: row["reason"]))
                 wake.count("order_failed")
                 continue
             }
@@ -104,9 +108,11 @@ enum Orders {
                 WHERE organisation_id = ? AND agent_generation = 'legacy' AND \(SQLCondition.desktop("platform"))
                 """, arguments: [upgradeAt.map(Instant.seconds), Instant.seconds(wake.wake.at), organisation])
             let endpoints = db.changesCount
-            try wake.record(rule: "UPG-5", subjectKind: "organisation", subjectID: organisation, partner: partner, organisation: organisation,
+            try wake.record(.orderProcessed, subjectKind: "organisation", subjectID: organisation, partner: partner, organisation: organisation,
                             before: "legacy, order #\(id) ordered",
-                            after: "cloud; \(endpoints) endpoint(s) " + (upgradeAt.map { "upgrade at \(Instant.format($0))" } ?? "wait for the partner (manual policy)"))
+                            after: "cloud; \(endpoints) endpoint(s) " + (upgradeAt.map { "upgrade at \(Instant.format($0))" } ?? "wait for the partner (manual policy)"),
+                            beforeValue: DecisionValue(order: id, orderState: "ordered", generation: "legacy"),
+                            afterValue: DecisionValue(order: id, orderState: "processed", generation: "cloud", endpoints: endpoints, upgradeAt: upgradeAt))
             wake.count("order_processed")
             wake.count("endpoint_scheduled", endpoints)
             let name: String = row["name"]
@@ -153,8 +159,10 @@ enum Orders {
                 let placed = try place(db, organisation: organisation, partner: partner, automatic: true, at: wake.wake.at,
                                        policy: wake.rules.policy, calendar: wake.rules.calendar, late: wake.summary.late)
                 wake.notified(placed.notifications)
-                try wake.record(rule: "UPG-7", subjectKind: "organisation", subjectID: organisation, partner: partner,
-                                organisation: organisation, before: "legacy, ready", after: "order #\(placed.order) placed automatically")
+                try wake.record(.orderPlacedAutomatically, subjectKind: "organisation", subjectID: organisation, partner: partner,
+                                organisation: organisation, before: "legacy, ready", after: "order #\(placed.order) placed automatically",
+                                beforeValue: DecisionValue(ready: true, generation: "legacy"),
+                                afterValue: DecisionValue(order: placed.order, orderState: "ordered"))
                 wake.count("order_placed")
             } else {
                 let language = Language(rawValue: row["locale"]) ?? .en
@@ -165,8 +173,10 @@ enum Orders {
                     subject: "organisation:\(organisation)", occurrence: "failing:\(failing)", dueAt: wake.wake.at), late: wake.summary.late)
                 wake.notified(inserted)
                 if inserted > 0 {
-                    try wake.record(rule: "UPG-7", subjectKind: "organisation", subjectID: organisation, partner: partner,
-                                    organisation: organisation, before: "legacy", after: "held: \(failing)")
+                    try wake.record(.upgradeHeld, subjectKind: "organisation", subjectID: organisation, partner: partner,
+                                    organisation: organisation, before: "legacy", after: "held: \(failing)",
+                                    beforeValue: DecisionValue(generation: "legacy"),
+                                    afterValue: DecisionValue(ready: false, failingItems: checklist.failingItems.map(\.name.rawValue)))
                 }
                 wake.count("organisation_held")
             }

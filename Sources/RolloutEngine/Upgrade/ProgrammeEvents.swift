@@ -36,7 +36,8 @@ enum ProgrammeEvents {
                 """, arguments: [IdempotencyKey.occurrence(announceAt), partner, language.rawValue, Instant.seconds(announceAt),
                                  row["name"] as String, language.rawValue, dates[1], dates[0], partner], late: wake.summary.late))
             try db.execute(sql: "UPDATE programme SET announced_at = ? WHERE partner_id = ?", arguments: [Instant.seconds(wake.wake.at), partner])
-            try wake.record(rule: "UPG-2", subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "announced")
+            try wake.record(.programmeAnnounced, subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "announced",
+                            afterValue: DecisionValue(programme: "announced"))
             wake.count("programme_announced")
         }
     }
@@ -59,7 +60,8 @@ enum ProgrammeEvents {
                          .deadline: NotificationDates.format(Instant.date(row["auto_upgrade_at"]), language, calendar: wake.rules.calendar)],
                 subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(windowStart), dueAt: windowStart), late: wake.summary.late))
             try db.execute(sql: "UPDATE programme SET window_opened_at = ? WHERE partner_id = ?", arguments: [Instant.seconds(wake.wake.at), partner])
-            try wake.record(rule: "UPG-3", subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "window open")
+            try wake.record(.windowOpened, subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "window open",
+                            afterValue: DecisionValue(programme: "window_open"))
             wake.count("window_opened")
         }
     }

@@ -80,8 +80,10 @@ public struct UpgradeProgrammeRule: WakeRule {
                 JOIN organisation o ON o.id = op.organisation_id WHERE o.generation = 'legacy' AND p.window_start_at <= ?
                 """, arguments: [Instant.seconds(wake.wake.at)], at: wake.wake.at, criteria: criteria, calendar: wake.rules.calendar)
         for (organisation, ready) in try ReadinessEvaluation.store(wake.db, readiness, at: wake.wake.at) {
-            try wake.record(rule: "UPG-3", subjectKind: "organisation", subjectID: organisation, organisation: organisation,
-                            before: nil, after: ready ? "ready" : "not ready: " + readiness[organisation]!.failingItems.map(\.name.rawValue).joined(separator: ", "))
+            let failing = readiness[organisation]!.failingItems.map(\.name.rawValue)
+            try wake.record(.readiness, subjectKind: "organisation", subjectID: organisation, organisation: organisation,
+                            before: nil, after: ready ? "ready" : "not ready: " + failing.joined(separator: ", "),
+                            afterValue: DecisionValue(ready: ready, failingItems: failing))
         }
         wake.count("readiness_evaluated", readiness.count)
         return readiness

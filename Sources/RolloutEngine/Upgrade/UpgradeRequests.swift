@@ -81,10 +81,11 @@ extension Store {
                 }
                 let placed = try Orders.place(db, organisation: organisation, partner: partner, automatic: false, at: instant,
                                               policy: context.policy, calendar: context.calendar, late: false)
-                try db.execute(sql: """
-                    INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-                    VALUES (?, 'UPG-4', 'organisation', ?, ?, ?, 'legacy, ready', ?)
-                    """, arguments: [Instant.seconds(instant), organisation, partner, organisation, "order #\(placed.order) placed by the partner"])
+                try DecisionLog.record(db, Decision(
+                    at: instant, kind: .orderPlaced, subjectKind: "organisation", subjectID: organisation, partner: partner,
+                    organisation: organisation, before: "legacy, ready", after: "order #\(placed.order) placed by the partner",
+                    beforeValue: DecisionValue(ready: true, generation: "legacy"),
+                    afterValue: DecisionValue(order: placed.order, orderState: "ordered")))
                 receipts.append(UpgradeOrderReceipt(order: placed.order, organisation: organisation, orderedAt: instant,
                                                     answerDue: UpgradeOrderTiming.answerDue(orderedAt: instant, timeoutHours: context.policy.orderAnswerTimeoutHours)))
             }
@@ -153,11 +154,10 @@ extension Store {
                                  next.state.agentGeneration.rawValue, endpoint])
             let partner: String? = row["upgrade_partner_id"]
             let organisation: String = row["organisation_id"]
-            try db.execute(sql: """
-                INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-                VALUES (?, 'UPG-6', 'endpoint', ?, ?, ?, ?, ?)
-                """, arguments: [Instant.seconds(instant), endpoint, partner, organisation, state.rawValue,
-                                 next.state.rawValue + " (\(event.name))"])
+            try DecisionLog.record(db, Decision(
+                at: instant, kind: .endpointUpgrade, subjectKind: "endpoint", subjectID: endpoint, partner: partner,
+                organisation: organisation, before: state.rawValue, after: next.state.rawValue + " (\(event.name))",
+                beforeValue: DecisionValue(upgradeState: state), afterValue: DecisionValue(upgradeState: next.state, event: event.name)))
             let language = Language(rawValue: row["locale"] ?? "en") ?? .en
             for notice in step.notices {
                 let audience: NotificationAudience = notice.kind.audiences.first ?? .endUser

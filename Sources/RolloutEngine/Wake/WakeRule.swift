@@ -53,15 +53,14 @@ public struct WakeContext {
         summary.decisions[decision, default: 0] += n
     }
 
-    /// Records a decision in the audit trail (`rolloutctl history`).
-    public mutating func record(rule: String, subjectKind: String, subjectID: String, partner: String? = nil,
-                                organisation: String? = nil, before: String?, after: String?) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-                VALUES (?,?,?,?,?,?,?,?)
-                """,
-            arguments: [Instant.seconds(wake.at), rule, subjectKind, subjectID, partner, organisation, before, after])
+    /// Records a decision of this wake in the audit trail (`rolloutctl history`): its kind, its
+    /// before and after as values, and the same in words.
+    public mutating func record(_ kind: DecisionKind, subjectKind: String, subjectID: String, partner: String? = nil,
+                                organisation: String? = nil, before: String?, after: String?,
+                                beforeValue: DecisionValue? = nil, afterValue: DecisionValue?) throws {
+        try DecisionLog.record(db, Decision(at: wake.at, kind: kind, subjectKind: subjectKind, subjectID: subjectID, partner: partner,
+                                            organisation: organisation, before: before, after: after,
+                                            beforeValue: beforeValue, afterValue: afterValue))
     }
 
     /// Counts notifications written by a rule, and the late ones among them (NOT-3).

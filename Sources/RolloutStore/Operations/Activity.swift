@@ -12,6 +12,17 @@ public struct WakeActivity: Codable, Equatable, Sendable {
     public let notifications: [String: Int]
     /// Decisions by organisation, with counts, so a fleet-wide view can say who moves.
     public let organisations: [String: Int]
+    /// The same decisions, typed: by kind and after-value (decisions recorded before kinds
+    /// existed are left out).
+    public let decisionCounts: [DecisionCount]
+}
+
+/// How many decisions of one kind reached one after-value.
+public struct DecisionCount: Codable, Equatable, Sendable {
+    public let rule: String
+    public let kind: DecisionKind
+    public let after: DecisionValue?
+    public let count: Int
 }
 
 extension Store {
@@ -20,6 +31,7 @@ extension Store {
         try read { db in
             let arguments: StatementArguments = [Instant.seconds(from), Instant.seconds(through), partner, organisation]
             var byWake: [Int64: ([String: Int], [String: Int], [String: Int])] = [:]
+            var typed: [Int64: [DecisionCount]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT d.wake_at, d.rule || ' → ' || coalesce(d.after, '-') AS what, count(*) AS n
                 FROM decision d
@@ -43,6 +55,21 @@ extension Store {
                 byWake[row[0], default: ([:], [:], [:])].2[row[1]] = row[2]
             }
             for row in try Row.fetchAll(db, sql: """
+                SELECT d.wake_at, d.kind, d.after_value, count(*) AS n, min(d.id) AS example
+                FROM decision d
+                WHERE d.wake_at > ?1 AND d.wake_at <= ?2 AND d.kind IS NOT NULL
+                  AND (?3 IS NULL OR d.partner_id = ?3 OR EXISTS (SELECT 1 FROM organisation_partner op
+                        WHERE op.organisation_id = d.organisation_id AND op.partner_id = ?3))
+                  AND (?4 IS NULL OR d.organisation_id = ?4)
+                GROUP BY d.wake_at, d.kind, d.after_value
+                ORDER BY d.wake_at, d.kind, d.after_value
+                """, arguments: arguments) {
+                let example: Int64 = row["example"]
+                guard let kind = try DecisionKind.stored(row["kind"], row: example) else { continue }
+                typed[row["wake_at"], default: []].append(
+                    DecisionCount(rule: kind.rule, kind: kind, after: try DecisionValue.stored(row["after_value"], row: example), count: row["n"]))
+            }
+            for row in try Row.fetchAll(db, sql: """
                 SELECT n.due_at, n.kind, count(*) FROM notification n
                 WHERE n.due_at > ?1 AND n.due_at <= ?2 AND (?4 IS NULL OR n.organisation_id = ?4)
                   AND (?3 IS NULL OR n.partner_id = ?3 OR EXISTS (SELECT 1 FROM organisation_partner op
@@ -52,7 +79,8 @@ extension Store {
                 byWake[row[0], default: ([:], [:], [:])].1[row[1]] = row[2]
             }
             return byWake.keys.sorted().map { at in
-                WakeActivity(at: Instant.date(at), decisions: byWake[at]!.0, notifications: byWake[at]!.1, organisations: byWake[at]!.2)
+                WakeActivity(at: Instant.date(at), decisions: byWake[at]!.0, notifications: byWake[at]!.1, organisations: byWake[at]!.2,
+                             decisionCounts: typed[at] ?? [])
             }
         }
     }

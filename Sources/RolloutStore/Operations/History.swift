@@ -19,6 +19,16 @@ public struct HistoryEntry: Codable, Equatable, Sendable {
     public let late: Bool?
     public let key: String?
     public let text: String?
+    /// For decisions recorded since decisions are data: the kind and before/after as values.
+    public let kind: DecisionKind?
+    public let beforeValue: DecisionValue?
+    public let afterValue: DecisionValue?
+
+    enum CodingKeys: String, CodingKey {
+        case type, at, rule, subject, before, after, audience, locale, late, key, text, kind
+        case beforeValue = "before_value"
+        case afterValue = "after_value"
+    }
 }
 
 /// Whose history to show.
@@ -41,18 +51,24 @@ extension Store {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM (
                     SELECT 'decision' AS type, wake_at AS at, rule, subject_kind || ':' || subject_id AS subject, before, after,
-                           NULL AS audience, NULL AS locale, NULL AS late, NULL AS key, NULL AS text, id AS seq
+                           NULL AS audience, NULL AS locale, NULL AS late, NULL AS key, NULL AS text, id AS seq,
+                           kind AS decision_kind, before_value, after_value
                     FROM decision WHERE \(decisionFilter)
                     UNION ALL
                     SELECT 'notification', due_at, kind, coalesce('endpoint:' || endpoint_id, 'organisation:' || organisation_id,
-                           'partner:' || partner_id), NULL, NULL, audience, locale, late, idempotency_key, subject || ' — ' || body, id
+                           'partner:' || partner_id), NULL, NULL, audience, locale, late, idempotency_key, subject || ' — ' || body, id,
+                           NULL, NULL, NULL
                     FROM notification WHERE \(notificationFilter)
                 ) WHERE (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY at DESC, type, seq DESC LIMIT ?2
                 """, arguments: [id, limit, since.map(Instant.seconds), until.map(Instant.seconds)])
-            return rows.reversed().map { row in
-                HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],
-                             before: row["before"], after: row["after"], audience: row["audience"], locale: row["locale"],
-                             late: row["late"], key: row["key"], text: row["text"])
+            return try rows.reversed().map { row in
+                let seq: Int64 = row["seq"]
+                return HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],
+                                    before: row["before"], after: row["after"], audience: row["audience"], locale: row["locale"],
+                                    late: row["late"], key: row["key"], text: row["text"],
+                                    kind: try DecisionKind.stored(row["decision_kind"], row: seq),
+                                    beforeValue: try DecisionValue.stored(row["before_value"], row: seq),
+                                    afterValue: try DecisionValue.stored(row["after_value"], row: seq))
             }
         }
     }

@@ -15,6 +15,16 @@ package enum Migrations {
         migrator.registerMigration("trust-1: daemon heartbeat") { db in
             try db.execute(sql: heartbeat)
         }
+        // Decisions as data (issue #8): the kind and typed before/after as JSON, beside the text
+        // columns, which older rows keep alone.
+        migrator.registerMigration("engine-typed-decisions") { db in
+            try db.execute(sql: """
+                ALTER TABLE decision ADD COLUMN kind TEXT;
+                ALTER TABLE decision ADD COLUMN before_value TEXT CHECK (before_value IS NULL OR json_valid(before_value));
+                ALTER TABLE decision ADD COLUMN after_value TEXT CHECK (after_value IS NULL OR json_valid(after_value));
+                CREATE INDEX decision_by_kind ON decision(kind, wake_at) WHERE kind IS NOT NULL;
+                """)
+        }
         migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
             try db.execute(sql: opsControls)
         }
