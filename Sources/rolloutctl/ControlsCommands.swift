@@ -37,9 +37,10 @@ struct PauseCommand: ParsableCommand, RequestCommand {
             `rolloutctl resume`.
 
             Examples:
-              rolloutctl pause --partner northwind --what programme --reason "agent 14.2 crashes on boot"
-              rolloutctl pause --partner northwind --org contoso --reason "customer audit until Friday" \\
-                  --at 2026-12-01T18:00:00Z --json
+              rolloutctl pause --partner northwind --what programme \\
+                  --reason "agent 14.2 crashes on boot"
+              rolloutctl pause --partner northwind --org contoso \\
+                  --reason "customer audit until Friday" --at 2026-12-01T18:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -78,7 +79,8 @@ struct ResumeCommand: ParsableCommand, RequestCommand {
 
             Examples:
               rolloutctl resume --partner northwind --what programme
-              rolloutctl resume --partner northwind --org contoso --at 2026-12-04T18:00:00Z --json
+              rolloutctl resume --partner northwind --org contoso \\
+                  --at 2026-12-04T18:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions

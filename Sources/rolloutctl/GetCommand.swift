@@ -29,7 +29,8 @@ struct GetCommand: ParsableCommand {
               rolloutctl get organisations --partner northwind
               rolloutctl get organisation contoso
               rolloutctl get endpoints --org contoso -o wide
-              rolloutctl get endpoints --json | jq '.[] | select(.target_version != null)'
+              rolloutctl get endpoints --json \\
+                  | jq '.[] | select(.target_version != null)'
             """)
 
     enum Output: String, ExpressibleByArgument, CaseIterable {

@@ -89,7 +89,8 @@ struct HistoryCommand: ParsableCommand {
               rolloutctl history --org fabrikam
               rolloutctl history --endpoint contoso-e1 --json
               rolloutctl history --partner northwind --limit 50
-              rolloutctl history --org contoso --since 2026-12-01T00:00:00Z --until 2027-01-01T00:00:00Z
+              rolloutctl history --org contoso --since 2026-12-01T00:00:00Z \\
+                  --until 2027-01-01T00:00:00Z
             """)
 
     @OptionGroup var options: ConfigOptions

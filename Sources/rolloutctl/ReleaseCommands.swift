@@ -12,7 +12,8 @@ struct ExplainCommand: ParsableCommand {
         discussion: """
             Examples:
               rolloutctl explain --org tailspin
-              rolloutctl explain --org contoso --user contoso-u3 --at 2026-12-01T16:00:00Z --json
+              rolloutctl explain --org contoso --user contoso-u3 \\
+                  --at 2026-12-01T16:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -63,7 +64,8 @@ struct ReleasesCommand: ParsableCommand {
             Examples:
               rolloutctl releases
               rolloutctl releases --platform linux --builds
-              rolloutctl releases --version 45.3.0 --json | jq -r '.[0].builds[] | "\\(.file) \\(.sha256)"'
+              rolloutctl releases --version 45.3.0 --json \\
+                  | jq -r '.[0].builds[] | "\\(.file) \\(.sha256)"'
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -215,7 +217,8 @@ struct EndpointCommand: ParsableCommand {
             abstract: "Record the version an endpoint reports it runs.",
             discussion: """
                 Example:
-                  rolloutctl endpoint report --id contoso-e1 --version 45.11.0 --at 2026-11-12T10:00:00Z
+                  rolloutctl endpoint report --id contoso-e1 --version 45.11.0 \\
+                      --at 2026-11-12T10:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions

@@ -14,9 +14,10 @@ struct Rolloutctl: AsyncParsableCommand {
 
             Examples:
               rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
-              rolloutctl run --config config/rolloutd.toml --from 2026-03-02T16:00:00Z \\
-                  --until 2026-03-31T00:00:00Z
-              ROLLOUTD_CONFIG=examples/local.toml rolloutctl calendar --from 2026-11-25T00:00:00Z --count 5
+              rolloutctl run --config config/rolloutd.toml \\
+                  --from 2026-03-02T16:00:00Z --until 2026-03-31T00:00:00Z
+              ROLLOUTD_CONFIG=examples/local.toml \\
+                  rolloutctl calendar --from 2026-11-25T00:00:00Z --count 5
             """,
         version: Release.version,
         subcommands: [

@@ -48,8 +48,10 @@ struct ScheduleCommand: ParsableCommand {
                 change of deferral weeks alone applies at once. Refusals write nothing and exit 1.
 
                 Examples:
-                  rolloutctl schedule set --partner northwind --cadence latest --defer-weeks 2
-                  rolloutctl schedule set --partner northwind --org fabrikam --cadence slow --as customer --at 2026-03-13T17:00:00Z
+                  rolloutctl schedule set --partner northwind --cadence latest \\
+                      --defer-weeks 2
+                  rolloutctl schedule set --partner northwind --org fabrikam \\
+                      --cadence slow --as customer --at 2026-03-13T17:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -117,7 +119,8 @@ struct OverrideCommand: ParsableCommand {
 
                 Examples:
                   rolloutctl override set --partner northwind deny
-                  rolloutctl override set --partner northwind --org fabrikam allow --at 2026-03-13T17:00:00Z
+                  rolloutctl override set --partner northwind --org fabrikam allow \\
+                      --at 2026-03-13T17:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions

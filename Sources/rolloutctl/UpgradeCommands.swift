@@ -20,8 +20,9 @@ struct ProgrammeCommand: ParsableCommand {
                 A programme can be replaced until it is announced.
 
                 Example:
-                  rolloutctl programme create --partner northwind --announce 2026-12-01T16:00:00Z \\
-                      --window-start 2027-01-05T16:00:00Z --auto-upgrade 2027-03-02T16:00:00Z
+                  rolloutctl programme create --partner northwind \\
+                      --announce 2026-12-01T16:00:00Z --window-start 2027-01-05T16:00:00Z \\
+                      --auto-upgrade 2027-03-02T16:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -97,7 +98,8 @@ struct UpgradeNowCommand: ParsableCommand, RequestCommand {
 
             Examples:
               rolloutctl upgrade-now --partner northwind --org contoso --org adatum
-              rolloutctl upgrade-now --partner northwind --all-ready --at 2027-01-06T17:00:00Z
+              rolloutctl upgrade-now --partner northwind --all-ready \\
+                  --at 2027-01-06T17:00:00Z
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -148,7 +150,8 @@ struct OrderCommand: ParsableCommand {
 
                 Examples:
                   rolloutctl order result --org contoso processed --at 2027-01-07T10:00:00Z
-                  rolloutctl order result --org fabrikam failed --reason "licence count mismatch"
+                  rolloutctl order result --org fabrikam failed \\
+                      --reason "licence count mismatch"
                 """)
 
         @OptionGroup var options: ConfigOptions

@@ -4,7 +4,7 @@ import Testing
 /// The CLI as people use it (issue #12): where `--config` goes, `--version`, one exit status for
 /// an unknown id, times in the configured zone beside UTC, `--json` on every command, `get`
 /// filters and forms, history and outbox cursors, error messages that say what and where.
-@Suite struct CLIForPeopleTests {
+@Suite(.serialized) struct CLIForPeopleTests {
     typealias Workspace = CLITests.Workspace
 
     static let sample = packageRoot.appendingPathComponent("examples/sample-state.json").path

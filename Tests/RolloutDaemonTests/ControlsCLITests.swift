@@ -3,7 +3,7 @@ import Testing
 
 /// `rolloutctl pause`, `resume`, `changes` and `changes cancel` as an operator runs them, and
 /// what `status`, `progress`, `explain` and the outbox show of them (OPS-1, OPS-2).
-@Suite struct ControlsCLITests {
+@Suite(.serialized) struct ControlsCLITests {
     static func json(_ result: ProcessResult) throws -> Any { try CLIForPeopleTests.json(result) }
 
     @Test("pause: JSON receipts, shown by status, progress and explain, notified at the wake; resume ends it")
