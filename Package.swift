@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // async-http-client's own NIO, named because the deliverer uses NIOCore's types directly.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // Pure core: calendar, rules, decisions. No I/O, no clock of its own.
@@ -56,17 +60,30 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Webhook delivery (DLV-1…5): the outbox read in id order, signed POSTs, retries, health.
+        // The only part of rolloutd that talks to the network, run as `rolloutd deliver`.
+        .target(
+            name: "RolloutDelivery",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutSystemd", "RolloutDaemon",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictDeliverySettings
+        ),
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon", "RolloutEngine",
+                "RolloutDaemon", "RolloutEngine", "RolloutDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rolloutctl",
             dependencies: [
-                "RolloutDaemon", "RolloutEngine",
+                "RolloutDaemon", "RolloutEngine", "RolloutDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,5 +99,16 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(
+            name: "RolloutDeliveryTests",
+            dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictDeliverySettings
+        ),
     ]
 )
+
+/// The delivery targets opt into the Swift 7 defaults early: `any` spelled out, imports internal
+/// unless marked `public import`.
+var strictDeliverySettings: [SwiftSetting] {
+    [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault")]
+}

@@ -64,6 +64,12 @@ struct StatusCommand: ParsableCommand {
                 print("  #\(change.id) \(change.subject): \(change.change) — apply by \(time.instant(change.applyBy)), "
                       + HumanTime.relative(change.applyBy, to: report.now))
             }
+            for hook in report.webhooks {
+                let state = hook.enabled ? (hook.consecutiveFailures > 0 ? "failing ×\(hook.consecutiveFailures)" : "ok") : "disabled"
+                print("webhook #\(hook.webhookID) \(hook.url): \(state); pending \(hook.pending), failed \(hook.failed), dead \(hook.dead), "
+                      + "delivered \(hook.delivered); last success \(hook.lastSuccessAt.map(Instant.format) ?? "never")"
+                      + (hook.oldestPendingAt.map { ", oldest pending since \(Instant.format($0))" } ?? ""))
+            }
         }
         if report.behind { throw Self.behind }
     }

@@ -25,7 +25,7 @@ struct Rolloutctl: AsyncParsableCommand {
             ScheduleCommand.self, OverrideCommand.self, UserCommand.self, ExplainCommand.self, ReleasesCommand.self,
             SettingsCommand.self, EndpointCommand.self,
             ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
-            NotificationsCommand.self,
+            NotificationsCommand.self, WebhookCommand.self, DeliveriesCommand.self,
             PauseCommand.self, ResumeCommand.self, ChangesCommand.self,
             StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
             DatabaseCommand.self, ConfigCommand.self,

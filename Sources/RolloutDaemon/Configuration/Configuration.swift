@@ -40,8 +40,38 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// `[delivery]`: webhook delivery by `rolloutd deliver` (DLV-1…5).
+    public struct Delivery: Sendable, Equatable {
+        /// The first retry waits this long; each next one twice as long, with jitter (DLV-2).
+        public var firstRetrySeconds: Int = 30
+        /// No wait between two retries is longer than this.
+        public var maxRetryIntervalSeconds: Int = 3_600
+        /// After this long without a 2xx, a delivery is dead-lettered (3 days).
+        public var giveUpAfterSeconds: Int = 259_200
+        /// Bound on establishing a connection (TCP and TLS).
+        public var connectTimeoutSeconds: Int = 5
+        /// Bound on a whole attempt, from connecting to the end of the answer.
+        public var requestTimeoutSeconds: Int = 15
+        /// How many requests may be in flight to one endpoint at once: a slow one holds only these.
+        public var perEndpointConcurrency: Int = 8
+        /// How much of an answer's body is read, for the operator's error text.
+        public var responseBodyLimitBytes: Int = 4_096
+        /// How often the deliverer looks for new notifications and due retries (milliseconds).
+        public var pollIntervalMilliseconds: Int = 100
+        /// How long the secret replaced by `rolloutctl webhook rotate-secret` keeps signing (DLV-5).
+        public var secretOverlapHours: Int = 24
+        /// Hosts (names or addresses) that may use `http` and resolve to private, link-local or
+        /// metadata addresses; loopback (`localhost`, 127.0.0.0/8, ::1) always may (DLV-5).
+        public var allowedHosts: [String] = []
+        /// Networks (CIDR) whose private or link-local addresses may be connected to (DLV-5).
+        public var allowedNetworks: [String] = []
+
+        public init() {}
+    }
+
     public var store = Store()
     public var daemon = Daemon()
+    public var delivery = Delivery()
     /// `[calendar]`: business-day boundaries (CAL-1, CAL-2).
     public var calendar = BusinessCalendar.Configuration()
     /// `[releases]` and `[upgrades]`: the SPEC's numeric defaults.

@@ -101,9 +101,11 @@ public struct StatusReport: Codable, Sendable {
     /// Pauses not yet resumed (OPS-1), oldest first.
     public let pauses: [PauseRecord]
     public let health: Health
+    /// Per-webhook delivery health (DLV-4).
+    public let webhooks: [WebhookHealth]
 
     enum CodingKeys: String, CodingKey {
-        case now, daemon, behind, pending, health, pauses
+        case now, daemon, behind, pending, health, webhooks, pauses
         case processedThrough = "processed_through"
         case lastWake = "last_wake"
         case nextWake = "next_wake"
@@ -144,7 +146,8 @@ extension Store {
                 pendingChanges: changes,
                 pauses: try Self.openPauses(db, partner: nil, organisation: nil),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
-                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),
+                webhooks: try Self.webhookHealth(db))
         }
     }
 }

@@ -25,6 +25,9 @@ package enum Migrations {
                 CREATE INDEX decision_by_kind ON decision(kind, wake_at) WHERE kind IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("delivery-v1: webhooks, deliveries, delivery cursor") { db in
+            try db.execute(sql: deliveryV1)
+        }
         migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
             try db.execute(sql: opsControls)
         }
@@ -329,6 +332,64 @@ package enum Migrations {
     CREATE TABLE clock (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         processed_through INTEGER NOT NULL
+    ) STRICT;
+    """
+
+    /// Webhook delivery (DLV-1…5). A `webhook` is an endpoint registered for a partner's admins
+    /// (organisation NULL) or an organisation's customer admins; `delivery` is one notification
+    /// to one webhook, created by the deliverer as it reads the outbox in id order past
+    /// `delivery_cursor`. Deliveries of a webhook start after the outbox's last id at its
+    /// registration (`start_after`): a new endpoint is not flooded with history.
+    private static let deliveryV1 = """
+    CREATE TABLE webhook (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        -- A JSON array of notification kinds, or NULL for every kind its audience receives.
+        kinds TEXT,
+        secret TEXT NOT NULL CHECK (secret LIKE 'whsec_%'),
+        -- After a rotation the old secret signs too, until previous_secret_until (DLV-5).
+        previous_secret TEXT CHECK (previous_secret LIKE 'whsec_%'),
+        previous_secret_until INTEGER,
+        created_at INTEGER NOT NULL,
+        start_after INTEGER NOT NULL,
+        disabled_at INTEGER,
+        disabled_reason TEXT,
+        -- Health (DLV-4).
+        last_success_at INTEGER,
+        last_failure_at INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    ) STRICT;
+    CREATE INDEX webhook_by_partner ON webhook(partner_id, organisation_id);
+
+    -- pending: not yet tried, or redelivery requested; failed: tried, a retry is scheduled;
+    -- dead: retries ran out or the endpoint is gone; delivered: a 2xx was recorded, for good (DLV-2).
+    CREATE TABLE delivery (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,
+        notification_id INTEGER NOT NULL REFERENCES notification(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('pending','failed','dead','delivered')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        -- Retries give up give_up_after_seconds after this instant (creation, or a redelivery request).
+        retry_from INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        delivered_at INTEGER,
+        UNIQUE (webhook_id, notification_id)
+    ) STRICT;
+    CREATE INDEX delivery_due ON delivery(webhook_id, next_attempt_at, id) WHERE state IN ('pending','failed');
+    CREATE INDEX delivery_by_state ON delivery(state, webhook_id);
+    CREATE INDEX delivery_by_notification ON delivery(notification_id);
+
+    -- The last outbox id the deliverer has turned into deliveries.
+    CREATE TABLE delivery_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        notification_id INTEGER NOT NULL
     ) STRICT;
     """
 
