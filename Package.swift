@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
@@ -30,7 +31,11 @@ let package = Package(
         // SQLite store: schema, migrations, state documents, typed rows, shared SQL conditions.
         .target(
             name: "RolloutStore",
-            dependencies: ["RolloutCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RolloutCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // SHA-256 of API token secrets (API-1).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The engine: the rules applied at wakes (one transaction each), and the requests that
         // the CLI and the API server make of them.
@@ -73,10 +78,23 @@ let package = Package(
             ],
             swiftSettings: strictDeliverySettings
         ),
+        // The integration API (SPEC §8): `rolloutd serve`, a process of its own on Hummingbird.
+        .target(
+            name: "RolloutAPI",
+            dependencies: [
+                "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The contract the server serves is docs/openapi.json itself (a symlink), compiled in (API-5).
+            resources: [.embedInCode("Resources/openapi.json")],
+            swiftSettings: strictDeliverySettings
+        ),
         .executableTarget(
             name: "rolloutd",
             dependencies: [
-                "RolloutDaemon", "RolloutEngine", "RolloutDelivery",
+                "RolloutDaemon", "RolloutEngine", "RolloutDelivery", "RolloutAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,11 +122,19 @@ let package = Package(
             dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictDeliverySettings
         ),
+        .testTarget(
+            name: "RolloutAPITests",
+            dependencies: [
+                "RolloutAPI", "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutDaemon",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictDeliverySettings
+        ),
     ]
 )
 
-/// The delivery targets opt into the Swift 7 defaults early: `any` spelled out, imports internal
-/// unless marked `public import`.
+/// The delivery and API targets opt into the Swift 7 defaults early: `any` spelled out, imports
+/// internal unless marked `public import`.
 var strictDeliverySettings: [SwiftSetting] {
     [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault")]
 }

@@ -23,8 +23,14 @@ public final class Deliverer: Sendable {
     private let schedule: RetrySchedule
     private let notifier: ServiceNotifier
     private let logger: Logger
+    /// Answered attempts whose outcome is not committed yet, for the recorder.
     private let completed = Mutex<[DeliveryOutcome]>([])
+    /// Outcomes the recorder committed, for the loop to free and count.
+    private let committed = Mutex<(outcomes: [DeliveryOutcome], recorded: RecordedOutcomes)>(([], RecordedOutcomes()))
+    /// HTTP requests in flight per webhook: what `per_endpoint_concurrency` bounds.
+    private let requests = Mutex<[Int64: Int]>([:])
     private let doorbell = Doorbell()
+    private let recorderBell = Doorbell()
     /// How long a round may last before its summary is written, however busy the deliverer is.
     private let roundLength: Duration = .seconds(10)
 
@@ -40,17 +46,31 @@ public final class Deliverer: Sendable {
     }
 
     /// Runs until the task is cancelled (SIGTERM); requests in flight are abandoned unrecorded
-    /// (they are sent again, with the same `webhook-id`), finished ones are recorded first.
+    /// (they are sent again, with the same `webhook-id`), answered ones are recorded first.
+    ///
+    /// Two loops: this one reads the outbox and sends, the recorder commits outcomes in batches.
+    /// A request's slot is free as soon as it is answered, so a slow disk (each commit waits for
+    /// fsync) delays the bookkeeping, never the sending; a delivery stays out of the next
+    /// selection until its outcome is committed.
     public func run() async {
         var state = LoopState()
         await withDiscardingTaskGroup { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    await recorderBell.wait(upTo: .milliseconds(settings.pollIntervalMilliseconds))
+                    if !recordCompleted() { try? await Task.sleep(for: .seconds(1)) }
+                }
+            }
             while !Task.isCancelled {
                 do {
                     try step(&state) { due in
+                        requests.withLock { $0[due.webhookID, default: 0] += 1 }
                         group.addTask { [self] in
                             let outcome = await attempt(due)
+                            requests.withLock { $0[due.webhookID, default: 1] -= 1 }
                             guard !Task.isCancelled else { return }
                             completed.withLock { $0.append(outcome) }
+                            recorderBell.ring()
                             doorbell.ring()
                         }
                     }
@@ -65,7 +85,8 @@ public final class Deliverer: Sendable {
             }
             group.cancelAll()
         }
-        record(&state)
+        recordCompleted()
+        absorbCommitted(&state)
         let unrecorded = completed.withLock { $0.count }
         if unrecorded > 0 {
             logger.warning("\(unrecorded) outcome(s) not recorded at stop; those deliveries will be sent again, with the same webhook-id")
@@ -77,6 +98,7 @@ public final class Deliverer: Sendable {
     // MARK: One turn of the loop
 
     private struct LoopState {
+        /// Sent and not yet committed, per webhook: left out of the next selection.
         var inFlight: [Int64: Set<Int64>] = [:]
         var inFlightCount: Int { inFlight.values.reduce(0) { $0 + $1.count } }
         var moreToFanOut = false
@@ -94,11 +116,12 @@ public final class Deliverer: Sendable {
     }
 
     private func step(_ state: inout LoopState, dispatch: (DueDelivery) -> Void) throws {
-        record(&state)
+        absorbCommitted(&state)
         let now = Date()
         let fanOut = try store.fanOutDeliveries(now: now)
         state.moreToFanOut = fanOut.more
-        let due = try store.dueDeliveries(now: now, capacity: settings.perEndpointConcurrency, inFlight: state.inFlight)
+        let due = try store.dueDeliveries(now: now, capacity: settings.perEndpointConcurrency, busy: requests.withLock { $0 },
+                                          excluding: state.inFlight)
         if !due.isEmpty, state.round == nil { state.round = Round() }
         for delivery in due {
             state.inFlight[delivery.webhookID, default: []].insert(delivery.id)
@@ -114,21 +137,38 @@ public final class Deliverer: Sendable {
         }
     }
 
-    /// Commits the finished attempts in one transaction, then frees their slots. If the store is
-    /// busy past its timeout they stay queued (and their deliveries in flight) for the next turn.
-    private func record(_ state: inout LoopState) {
+    /// The recorder's turn: commits the answered attempts in one transaction. Returns false when
+    /// the store is busy past its timeout; the outcomes stay queued (their deliveries unselected).
+    @discardableResult
+    private func recordCompleted() -> Bool {
         let outcomes = completed.withLock { outcomes in
             defer { outcomes.removeAll() }
             return outcomes
         }
-        guard !outcomes.isEmpty else { return }
-        let recorded: RecordedOutcomes
+        guard !outcomes.isEmpty else { return true }
         do {
-            recorded = try store.recordOutcomes(outcomes)
+            let recorded = try store.recordOutcomes(outcomes)
+            committed.withLock {
+                $0.outcomes += outcomes
+                $0.recorded.delivered += recorded.delivered
+                $0.recorded.retried += recorded.retried
+                $0.recorded.dead += recorded.dead
+                $0.recorded.disabled += recorded.disabled
+            }
+            doorbell.ring()
+            return true
         } catch {
             logger.warning("cannot record \(outcomes.count) delivery outcome(s) yet, retrying: \(error)")
             completed.withLock { $0.insert(contentsOf: outcomes, at: 0) }
-            return
+            return false
+        }
+    }
+
+    /// The loop's side: committed deliveries may be selected again, and count in the round.
+    private func absorbCommitted(_ state: inout LoopState) {
+        let (outcomes, recorded) = committed.withLock { batch in
+            defer { batch = ([], RecordedOutcomes()) }
+            return batch
         }
         for outcome in outcomes {
             state.inFlight[outcome.webhookID]?.remove(outcome.deliveryID)

@@ -64,6 +64,10 @@ struct StatusCommand: ParsableCommand {
                 print("  #\(change.id) \(change.subject): \(change.change) — apply by \(time.instant(change.applyBy)), "
                       + HumanTime.relative(change.applyBy, to: report.now))
             }
+            if !report.skippedRows.isEmpty {
+                print("SKIPPED: \(report.skippedRows.count) row(s) break a rule and are left as they are (DMN-7); `rolloutctl skipped` lists them")
+                for row in report.skippedRows.prefix(5) { print("  " + SkippedCommand.line(row)) }
+            }
             for hook in report.webhooks {
                 let state = hook.enabled ? (hook.consecutiveFailures > 0 ? "failing ×\(hook.consecutiveFailures)" : "ok") : "disabled"
                 print("webhook #\(hook.webhookID) \(hook.url): \(state); pending \(hook.pending), failed \(hook.failed), dead \(hook.dead), "
@@ -83,6 +87,39 @@ struct StatusCommand: ParsableCommand {
         case .stopped: return "NOT RUNNING: stopped at \(Instant.format(beat.stoppedAt ?? beat.lastSeen)) (pid \(beat.pid) on \(beat.host))"
         default: return "NOT RUNNING: no heartbeat for more than two poll intervals of \(beat.pollSeconds) s (pid \(beat.pid) on \(beat.host), \(seen))"
         }
+    }
+}
+
+struct SkippedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skipped",
+        abstract: "Rows that break a rule, which every wake skips and reports until they are repaired (DMN-7).",
+        discussion: """
+            Another process (a console, an SQL session) may write a row no rule can decide: a \
+            schedule change of an unknown kind, a reminder on an endpoint that is not deferred, a \
+            billing day of 31. The daemon leaves such a row as it is, decides for every other \
+            subject, journals the row once when it first finds it ("subject skipped"), and lists it \
+            here until the row is repaired. Checks of whole tables run at business-day boundaries.
+
+            Examples:
+              rolloutctl skipped
+              rolloutctl skipped --json | jq '.[] | select(.table == "endpoint")'
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Print JSON (fields in docs/cli.md).") var json = false
+
+    func run() throws {
+        let (_, store) = try options.openStore(readOnly: true)
+        let rows = try store.skippedRows()
+        if json { return try printJSON(rows) }
+        guard !rows.isEmpty else { return print("no skipped rows") }
+        rows.forEach { print(Self.line($0)) }
+    }
+
+    /// `endpoint:e-7 [UPG-6] a reminder is set but … (reminder_not_deferred), since 2026-…`.
+    static func line(_ row: SkippedRow) -> String {
+        "\(row.table):\(row.row) [\(row.rule)] \(row.reason) (\(row.kind)), since \(Instant.format(row.firstSeenAt))"
     }
 }
 
@@ -128,6 +165,8 @@ struct HistoryCommand: ParsableCommand {
             if entry.type == "decision" {
                 print("\(time.instant(entry.at))  \(entry.rule.padding(toLength: 7, withPad: " ", startingAt: 0)) \(entry.subject): "
                       + "\(entry.before ?? "-") → \(entry.after ?? "-")")
+            } else if entry.type == "request" {
+                print("\(Instant.format(entry.at))  request \(entry.subject): \(entry.rule), \(entry.after ?? "")")
             } else {
                 print("\(time.instant(entry.at))  notify  \(entry.subject) [\(entry.audience ?? "-"), \(entry.locale ?? "-")"
                       + (entry.late == true ? ", late" : "") + "] \(entry.text ?? "")")

@@ -27,8 +27,8 @@ struct Rolloutctl: AsyncParsableCommand {
             ProgrammeCommand.self, ReadinessCommand.self, UpgradeNowCommand.self, OrderCommand.self, ProgressCommand.self,
             NotificationsCommand.self, WebhookCommand.self, DeliveriesCommand.self,
             PauseCommand.self, ResumeCommand.self, ChangesCommand.self,
-            StatusCommand.self, ForecastCommand.self, HistoryCommand.self,
-            DatabaseCommand.self, ConfigCommand.self,
+            StatusCommand.self, SkippedCommand.self, ForecastCommand.self, HistoryCommand.self,
+            DatabaseCommand.self, ConfigCommand.self, TokenCommand.self,
         ])
 
     /// Parses and runs one command line (without the program name). Every error message starts

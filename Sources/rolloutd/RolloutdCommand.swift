@@ -22,7 +22,7 @@ struct RolloutdCommand: AsyncParsableCommand {
             Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration. See rolloutd(8).
             """,
         version: Release.version,
-        subcommands: [DeliverCommand.self])
+        subcommands: [DeliverCommand.self, ServeCommand.self])
 
     @Option(name: .long, help: ArgumentHelp("Configuration file; default $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.", valueName: "FILE"))
     var config: String = Release.defaultConfigPath(environment: ProcessInfo.processInfo.environment)

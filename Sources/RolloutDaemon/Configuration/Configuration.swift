@@ -69,9 +69,33 @@ public struct Configuration: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[api]`: the integration API process, `rolloutd serve` (SPEC §8).
+    public struct API: Sendable, Equatable {
+        /// Loopback address and port the API listens on; TLS is a reverse proxy's job.
+        public var host = "127.0.0.1"
+        public var port = 8480
+        /// The check-in inbox (API-6); a relative path is taken relative to the database's directory.
+        public var inboxPath = "rolloutd-inbox.sqlite"
+        /// Larger request bodies are refused with 413 before they are read in full.
+        public var maxBodyBytes = 65_536
+        /// A request whose body has not arrived in full within this many seconds is answered 408.
+        public var requestTimeoutSeconds = 10
+        /// How often an agent with nothing due should check in (API-3).
+        public var checkInIntervalSeconds = 3_600
+
+        public init() {}
+
+        /// The inbox path this process uses, given the resolved database path.
+        public func resolvedInboxPath(databasePath: String) -> String {
+            if inboxPath.hasPrefix("/") { return inboxPath }
+            return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(inboxPath).path
+        }
+    }
+
     public var store = Store()
     public var daemon = Daemon()
     public var delivery = Delivery()
+    public var api = API()
     /// `[calendar]`: business-day boundaries (CAL-1, CAL-2).
     public var calendar = BusinessCalendar.Configuration()
     /// `[releases]` and `[upgrades]`: the SPEC's numeric defaults.

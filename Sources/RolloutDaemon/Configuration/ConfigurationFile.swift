@@ -62,7 +62,7 @@ private struct Reader {
 
     mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> Configuration {
         var configuration = Configuration()
-        try rejectUnknown(in: root, prefix: nil, known: ["store", "daemon", "calendar", "releases", "upgrades", "delivery"])
+        try rejectUnknown(in: root, prefix: nil, known: ["store", "daemon", "calendar", "releases", "upgrades", "delivery", "api"])
 
         if let store = try table(root, "store") {
             try rejectUnknown(in: store, prefix: "store", known: ["path", "busy_timeout_ms"])
@@ -147,6 +147,9 @@ private struct Reader {
         if let delivery = try table(root, "delivery") {
             try readDelivery(delivery, into: &configuration.delivery)
         }
+        if let api = try table(root, "api") {
+            try apiSettings(api, into: &configuration.api)
+        }
         return configuration
     }
 
@@ -182,6 +185,29 @@ private struct Reader {
             }
             delivery.allowedNetworks = networks
         }
+    }
+
+    /// `[api]`: the address is `host:port` on an IP literal or a name (`[::1]:8480` for IPv6).
+    private func apiSettings(_ table: TOMLTable, into api: inout Configuration.API) throws(ConfigurationError) {
+        try rejectUnknown(in: table, prefix: "api",
+                          known: ["listen", "inbox", "max_body_bytes", "request_timeout_seconds", "check_in_interval_seconds"])
+        if let listen = try string(table, "api.listen") {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port)
+            else {
+                throw error("api.listen", "'\(listen)' is not host:port with a port between 1 and 65535, e.g. \"127.0.0.1:8480\"")
+            }
+            let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            guard !host.isEmpty else { throw error("api.listen", "'\(listen)' has no host; e.g. \"127.0.0.1:8480\"") }
+            api.host = host
+            api.port = port
+        }
+        if let inbox = try string(table, "api.inbox") {
+            guard !inbox.isEmpty else { throw error("api.inbox", "must not be empty") }
+            api.inboxPath = inbox
+        }
+        api.maxBodyBytes = try int(table, "api.max_body_bytes", in: 1_024...16_777_216) ?? api.maxBodyBytes
+        api.requestTimeoutSeconds = try int(table, "api.request_timeout_seconds", in: 1...300) ?? api.requestTimeoutSeconds
+        api.checkInIntervalSeconds = try int(table, "api.check_in_interval_seconds", in: 10...86_400) ?? api.checkInIntervalSeconds
     }
 
     /// A relative store path is relative to the configuration file, not to the working directory.

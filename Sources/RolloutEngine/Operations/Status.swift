@@ -98,6 +98,8 @@ public struct StatusReport: Codable, Sendable {
     public let behind: Bool
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
+    /// Rows the wakes skip because they break a rule (DMN-7), until repaired.
+    public let skippedRows: [SkippedRow]
     /// Pauses not yet resumed (OPS-1), oldest first.
     public let pauses: [PauseRecord]
     public let health: Health
@@ -111,6 +113,7 @@ public struct StatusReport: Codable, Sendable {
         case nextWake = "next_wake"
         case lagSeconds = "lag_seconds"
         case pendingChanges = "pending_changes"
+        case skippedRows = "skipped_rows"
     }
 }
 
@@ -144,6 +147,7 @@ extension Store {
                 lagSeconds: lag, behind: TimeInterval(lag) > tolerance || daemon.down,
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
+                skippedRows: try Self.skippedRows(db),
                 pauses: try Self.openPauses(db, partner: nil, organisation: nil),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
                                             latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),

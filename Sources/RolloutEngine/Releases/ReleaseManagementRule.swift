@@ -11,14 +11,18 @@ public struct ReleaseManagementRule: WakeRule {
 
     public func deadlines(_ db: Database, after cursor: Date, context: RuleContext) throws -> [Deadline] {
         var deadlines: [Deadline] = []
-        // CAD-8: the earliest pending apply-by (index schedule_change_pending), of a subject
-        // not paused (OPS-1): a paused one waits for its resume wake.
-        if let row = try Row.fetchOne(db, sql: """
-            SELECT apply_by, coalesce('organisation:' || organisation_id, 'partner:' || partner_id) FROM schedule_change
-            WHERE \(SQLCondition.pendingChange)
-              AND NOT \(Pauses.changeHeld(at: "?1")) ORDER BY apply_by LIMIT 1
-            """, arguments: [Instant.seconds(cursor)]) {
-            deadlines.append(Deadline(at: Instant.date(row[0]), reason: WakeReason(kind: "change_apply_by", subject: row[1])))
+        // CAD-8: the earliest apply-by of the valid pending requests (a handful, index
+        // schedule_change_pending). A row no request can be is skipped, never a deadline: it
+        // could never be applied, and would wake the loop again and again (DMN-7). A request
+        // whose subject is paused (OPS-1) waits for its resume wake.
+        let held = try Pauses.heldChanges(db, at: cursor)
+        if let first = try ScheduleChanges.pending(db).filter({ !held.contains($0.id) })
+            .min(by: { ($0.applyBy, $0.id) < ($1.applyBy, $1.id) }) {
+            let subject = switch first.subject {
+            case .organisation(let id): "organisation:\(id)"
+            case .partner(let id): "partner:\(id)"
+            }
+            deadlines.append(Deadline(at: first.applyBy, reason: WakeReason(kind: "change_apply_by", subject: subject)))
         }
         // A target input changed outside a wake: recompute at the instant of the change (at
         // once when that is already past: Wake.next moves it to just after the cursor).
@@ -54,8 +58,12 @@ public struct ReleaseManagementRule: WakeRule {
     public func process(_ wake: inout WakeContext) throws {
         let db = wake.db
         var affected = Set<String>()
+        // CAD-8: a wake sees only the requests made at or before its instant; one recorded with
+        // an instant ahead of the loop (`--at`) must not pull the group's apply-by earlier.
+        // Requests whose subject is paused wait (OPS-1).
         let held = try Pauses.heldChanges(db, at: wake.wake.at)
-        let due = ChangeTiming.coalesce(try ScheduleChanges.pending(db)).filter { $0.applyBy <= wake.wake.at && !held.contains($0.winner.id) }
+        let made = try ScheduleChanges.pending(db).filter { $0.requestedAt <= wake.wake.at }
+        let due = ChangeTiming.coalesce(made).filter { $0.applyBy <= wake.wake.at && !held.contains($0.winner.id) }
         for group in due {
             let change = group.winner
             try ScheduleChanges.apply(db, change)

@@ -78,13 +78,16 @@ enum EndpointTransitions {
         }
     }
 
-    /// D reached without the user choosing: the upgrade installs (UPG-6).
+    /// D reached without the user choosing: the upgrade installs (UPG-6) — unless the
+    /// organisation has an open order: then nothing of it moves by time (UPG-4), and the install
+    /// happens at the wake that closes the order.
     static func deadlines(_ wake: inout WakeContext) throws {
         let unlessPaused = try Pauses.unlessHeld(wake.db, .programme, organisation: "e.organisation_id", at: wake.wake.at)
         try stage(wake.db, """
             SELECT e.id, e.organisation_id, o.upgrade_partner_id, e.user_id, e.upgrade_state, e.deferral_deadline
             FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
-            WHERE e.upgrade_state IN ('notified','deferred') AND e.deferral_deadline <= ? \(unlessPaused)
+            WHERE e.upgrade_state IN ('notified','deferred') AND e.deferral_deadline <= ?
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u"))) \(unlessPaused)
             """, arguments: [Instant.seconds(wake.wake.at)])
         try move(&wake, to: .installing, set: "next_reminder_at = NULL", arguments: [])
         try notifyEndUsers(&wake, kind: .endpointInstalling, occurrence: "e.triggered_at")

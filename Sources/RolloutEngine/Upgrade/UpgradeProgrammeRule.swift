@@ -35,19 +35,28 @@ public struct UpgradeProgrammeRule: WakeRule {
                 "order_answer")
         try add("SELECT answer_due_at, 'organisation:' || organisation_id FROM upgrade_order WHERE state = 'ordered' AND chased_at IS NULL ORDER BY answer_due_at LIMIT 1",
                 "order_timeout")
+        // Endpoints whose partner's deferral limit is out of range cannot be triggered (the trigger
+        // step skips and reports them): they are no deadline either, or the loop would spin.
         try add("""
             SELECT e.upgrade_at, 'organisation:' || e.organisation_id FROM endpoint e WHERE e.upgrade_at IS NOT NULL AND e.upgrade_state = 'pending'
               AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+              AND NOT EXISTS (SELECT 1 FROM organisation o JOIN partner p ON p.id = o.upgrade_partner_id
+                              WHERE o.id = e.organisation_id AND p.end_user_deferral_days NOT BETWEEN 0 AND ?2)
               \(unless(Pauses.organisationHeld(.programme, organisation: "e.organisation_id", at: "?1")))
             ORDER BY e.upgrade_at LIMIT 1
-            """, "endpoint_upgrade", arguments: paused ? [cursorSeconds] : [])
+            """, "endpoint_upgrade", arguments: [cursorSeconds, context.policy.maxEndUserDeferralDays])
+        // The same condition as the reminder step: a reminder on an endpoint in another state
+        // can never be sent, and must not wake the loop (DMN-7; BadRows reports it).
         try add("""
-            SELECT e.next_reminder_at, 'endpoint:' || e.id FROM endpoint e WHERE e.next_reminder_at IS NOT NULL
+            SELECT e.next_reminder_at, 'endpoint:' || e.id FROM endpoint e WHERE e.next_reminder_at IS NOT NULL AND e.upgrade_state = 'deferred'
               \(unless(Pauses.organisationHeld(.programme, organisation: "e.organisation_id", at: "?1"))) ORDER BY e.next_reminder_at LIMIT 1
             """, "endpoint_reminder", arguments: paused ? [cursorSeconds] : [])
         try add("""
-            SELECT e.deferral_deadline, 'endpoint:' || e.id FROM endpoint e WHERE e.upgrade_state IN ('notified','deferred')
-              \(unless(Pauses.organisationHeld(.programme, organisation: "e.organisation_id", at: "?1"))) ORDER BY e.deferral_deadline LIMIT 1
+            SELECT e.deferral_deadline, 'endpoint:' || e.id FROM endpoint e
+            WHERE e.upgrade_state IN ('notified','deferred') AND e.deferral_deadline IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+              \(unless(Pauses.organisationHeld(.programme, organisation: "e.organisation_id", at: "?1")))
+            ORDER BY e.deferral_deadline LIMIT 1
             """, "deferral_deadline", arguments: paused ? [cursorSeconds] : [])
         if let billing = try Declarations.nextBillingInstant(db, after: cursor, calendar: context.calendar) {
             deadlines.append(Deadline(at: billing, reason: WakeReason(kind: "billing_day")))

@@ -243,18 +243,18 @@ extension Store {
         }
     }
 
-    /// Deliveries due at `now`, per enabled webhook at most `capacity` minus those it has in
-    /// flight, oldest due first; `inFlight` (per webhook) are left out. One read transaction.
-    public func dueDeliveries(now: Date, capacity: Int, inFlight: [Int64: Set<Int64>]) throws -> [DueDelivery] {
+    /// Deliveries due at `now`, per enabled webhook at most `capacity` minus its `busy` requests,
+    /// oldest due first, leaving out those in `excluding` (sent, outcome not recorded yet). One
+    /// read transaction.
+    public func dueDeliveries(now: Date, capacity: Int, busy: [Int64: Int], excluding: [Int64: Set<Int64>]) throws -> [DueDelivery] {
         try read { db in
             var due: [DueDelivery] = []
             let webhooks = try Row.fetchAll(db, sql: "SELECT id, url FROM webhook WHERE disabled_at IS NULL ORDER BY id")
             for webhook in webhooks {
                 let id: Int64 = webhook["id"]
-                let busy = inFlight[id] ?? []
-                let free = capacity - busy.count
+                let free = capacity - (busy[id] ?? 0)
                 guard free > 0, let secrets = try Self.signingSecrets(db, webhook: id, now: now) else { continue }
-                let excluded = String(decoding: try JSONEncoder().encode(Array(busy)), as: UTF8.self)
+                let excluded = String(decoding: try JSONEncoder().encode(Array(excluding[id] ?? [])), as: UTF8.self)
                 let rows = try Row.fetchAll(db, sql: """
                     SELECT d.id, d.attempts, d.retry_from, \(OutboxNotification.columns)
                     FROM delivery d JOIN notification n ON n.id = d.notification_id

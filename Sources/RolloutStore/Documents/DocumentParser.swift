@@ -148,12 +148,17 @@ private struct DocumentParser {
         let billing = fields.int("billing_day", in: 1...28) ?? 1
         let thresholdPercent = fields.int("failure_threshold_percent", in: 0...100)
         let thresholdMinimum = fields.int("failure_threshold_minimum", in: 1...1_000_000)
+        let distributors = fields.strings("distributors")
+        for (slot, distributor) in (distributors ?? []).enumerated() where !Fields.isID(distributor) {
+            fields.problem("distributors[\(slot)]", "'\(distributor)' is not an id (letters, digits and -_.:@)")
+        }
         fields.rejectUnknown()
         problems += fields.problems
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
                      schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
-                     given: fields.given, failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum)
+                     given: fields.given, failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum,
+                     distributors: distributors)
     }
 
     mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {
@@ -235,7 +240,8 @@ private struct DocumentParser {
                     let file = buildFields.required("file")
                     let size = buildFields.int("size", in: 0...Int.max, required: true)
                     let sha = buildFields.required("sha256")
-                    if let sha, sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+                    // ASCII only: Character.isHexDigit also accepts full-width digits (０-９).
+                    if let sha, sha.utf8.count != 64 || !sha.utf8.allSatisfy({ (48...57).contains($0) || (65...70).contains($0) || (97...102).contains($0) }) {
                         buildFields.problem("sha256", "expected 64 hexadecimal digits")
                     }
                     buildFields.rejectUnknown()

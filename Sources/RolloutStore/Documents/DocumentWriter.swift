@@ -70,6 +70,13 @@ extension StateDocument {
                                        failure_threshold_minimum = coalesce(?, failure_threshold_minimum) WHERE id = ?
                     """, arguments: [p.failureThresholdPercent, p.failureThresholdMinimum, p.id])
             }
+            if let distributors = p.distributors {
+                try db.execute(sql: "DELETE FROM partner_distributor WHERE partner_id = ?", arguments: [p.id])
+                for distributor in Set(distributors) {
+                    try db.execute(sql: "INSERT INTO partner_distributor (partner_id, distributor_id) VALUES (?, ?)",
+                                   arguments: [p.id, distributor])
+                }
+            }
         }
 
         let organisationStatement = try db.makeStatement(sql: """
@@ -175,7 +182,15 @@ extension Store {
     public func apply(_ data: Data, at instant: Date? = nil) throws -> StateDocument {
         try write { db in
             let document = try StateDocument.parse(data, existing: try KnownIDs.fetch(db))
-            try document.write(db, loadedAt: Instant.seconds(instant ?? Date()))
+            do {
+                try document.write(db, loadedAt: Instant.seconds(instant ?? Date()))
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                // The reference checks should have caught it; still a document error, never a raw one.
+                let array = ["partner": "partners", "organisation": "organisations", "user": "users", "endpoint": "endpoints",
+                             "release": "releases"].first { error.sql?.contains("INSERT INTO \($0.key) ") == true }?.value
+                throw DocumentRejected(problems: [DocumentProblem(path: array.map { "$.\($0)" } ?? "$",
+                                                                  message: "refers to an id the store does not hold")])
+            }
             try ReleaseFacts.refreshEffectiveSchedules(db, ids: try document.touchedOrganisations(db))
             try RetargetRequest.add(db, scope: "document", at: instant ?? Date(timeIntervalSince1970: 0))
             return document

@@ -39,10 +39,20 @@ struct Fields {
         return value
     }
 
+    /// The longest string a document may give, in UTF-8 bytes: names and texts are copied into
+    /// notifications, so a 10 MB name would be copied into every one of them (DMN-7).
+    static let maximumBytes = 256
+
+    /// A string in Unicode NFC, so that two spellings of `café` are one id in SQLite, which
+    /// compares bytes, as they already are one in Swift, which compares characters.
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let string = value as? String else {
+        guard let string = (value as? String)?.precomposedStringWithCanonicalMapping else {
             problem(key, "expected a string")
+            return nil
+        }
+        guard string.utf8.count <= Self.maximumBytes else {
+            problem(key, "\(string.utf8.count) bytes is too long: at most \(Self.maximumBytes) bytes of UTF-8")
             return nil
         }
         return string
@@ -50,21 +60,30 @@ struct Fields {
 
     mutating func required(_ key: String) -> String? { string(key, required: true) }
 
-    /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere.
+    /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere;
+    /// at most 128 bytes of UTF-8 in NFC (characters undercount: combining marks are free).
     mutating func id(_ key: String) -> String? {
         guard let id = string(key, required: true) else { return nil }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
-        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(allowed.contains) else {
-            problem(key, "'\(id)' is not a valid id (1–128 letters, digits or -_.:@)")
+        guard Self.isID(id) else {
+            problem(key, "'\(id)' is not a valid id (1–128 bytes of letters, digits or -_.:@, in NFC)")
             return nil
         }
         return id
     }
 
+    static func isID(_ text: String) -> Bool {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+        return !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy(allowed.contains)
+    }
+
     mutating func strings(_ key: String) -> [String]? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let strings = value as? [String] else {
+        guard let strings = (value as? [String])?.map(\.precomposedStringWithCanonicalMapping) else {
             problem(key, "expected an array of strings")
+            return nil
+        }
+        guard strings.count <= 64, strings.allSatisfy({ $0.utf8.count <= Self.maximumBytes }) else {
+            problem(key, "too long: at most 64 strings of at most \(Self.maximumBytes) bytes each")
             return nil
         }
         return strings

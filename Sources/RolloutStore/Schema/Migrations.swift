@@ -28,6 +28,12 @@ package enum Migrations {
         migrator.registerMigration("delivery-v1: webhooks, deliveries, delivery cursor") { db in
             try db.execute(sql: deliveryV1)
         }
+        migrator.registerMigration("trust-2: skipped rows") { db in
+            try db.execute(sql: skippedRows)
+        }
+        migrator.registerMigration("api-1: tokens, request audit, distributors, end-user deliveries") { db in
+            try db.execute(sql: schemaAPI1)
+        }
         migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
             try db.execute(sql: opsControls)
         }
@@ -77,6 +83,22 @@ package enum Migrations {
         let type: String
         let sql: String
     }
+
+    /// DMN-7: rows that break a rule, found by the wakes' checks. Each is skipped by the rules,
+    /// journaled once when first seen, listed by `status` and `rolloutctl skipped` while it is
+    /// there, and forgotten once repaired. `row_id` is the row's key in `table_name`.
+    private static let skippedRows = """
+    CREATE TABLE skipped_row (
+        kind TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, table_name, row_id)
+    ) STRICT, WITHOUT ROWID;
+    """
 
     /// DMN-8: the daemon's liveness, one row, written at every poll. `status` tells "running" from
     /// "stopped" with it, and `run` refuses to decide ahead of the wall clock on a database a daemon
@@ -390,6 +412,65 @@ package enum Migrations {
     CREATE TABLE delivery_cursor (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         notification_id INTEGER NOT NULL
+    ) STRICT;
+    """
+
+    /// The integration API (SPEC §8).
+    private static let schemaAPI1 = """
+    -- API-1: bearer tokens. Only the SHA-256 of the secret is stored; the public id in the token
+    -- finds the row, then the hashes are compared in constant time. Exactly the scope columns of
+    -- its role are set.
+    CREATE TABLE api_token (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('partner','customer','distributor','agent')),
+        partner_id TEXT,
+        organisation_id TEXT,
+        distributor_id TEXT,
+        secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        revoked_at INTEGER,
+        CHECK ((partner_id IS NOT NULL) = (role = 'partner')),
+        CHECK ((organisation_id IS NOT NULL) = (role IN ('customer','agent'))),
+        CHECK ((distributor_id IS NOT NULL) = (role = 'distributor'))
+    ) STRICT;
+
+    -- API-2: who asked for each write made through the API, in the transaction of the write.
+    CREATE TABLE request_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        token_id TEXT NOT NULL,
+        token_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        partner_id TEXT,
+        organisation_id TEXT,
+        -- The caller's id for the request (an agent's event_id): a retry finds it and is not applied again (API-3).
+        request_key TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX request_audit_by_key ON request_audit(subject_kind, subject_id, request_key) WHERE request_key IS NOT NULL;
+    CREATE INDEX request_audit_by_organisation ON request_audit(organisation_id, at) WHERE organisation_id IS NOT NULL;
+    CREATE INDEX request_audit_by_partner ON request_audit(partner_id, at) WHERE partner_id IS NOT NULL;
+    CREATE INDEX request_audit_by_subject ON request_audit(subject_kind, subject_id, at);
+
+    -- The distributors serving a partner (state document `distributors`): a distributor token
+    -- answers the orders of these partners only (API-1, UPG-4).
+    CREATE TABLE partner_distributor (
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        distributor_id TEXT NOT NULL,
+        PRIMARY KEY (partner_id, distributor_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX partner_distributor_by_distributor ON partner_distributor(distributor_id, partner_id);
+
+    -- API-3: end-user notifications an endpoint's agent acknowledged; the others are pending
+    -- and travel with every check-in answer.
+    CREATE TABLE end_user_delivery (
+        notification_id INTEGER PRIMARY KEY REFERENCES notification(id) ON DELETE CASCADE,
+        delivered_at INTEGER NOT NULL
     ) STRICT;
     """
 

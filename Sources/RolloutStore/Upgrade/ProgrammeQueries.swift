@@ -126,12 +126,7 @@ extension Store {
                 : "SELECT * FROM notification WHERE \(filter) AND id > ?5 ORDER BY id LIMIT ?4"
             var arguments: StatementArguments = [partner, organisation, since.map(Instant.seconds), limit]
             if let after { arguments += [after] }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                OutboxEntry(id: row["id"], key: row["idempotency_key"], kind: row["kind"], audience: row["audience"], partner: row["partner_id"],
-                            organisation: row["organisation_id"], user: row["user_id"], endpoint: row["endpoint_id"], locale: row["locale"],
-                            dueAt: Instant.date(row["due_at"]), emittedAt: Instant.date(row["emitted_at"]), late: row["late"],
-                            subject: row["subject"], body: row["body"])
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { OutboxEntry($0) }
         }
     }
 }
