@@ -73,12 +73,15 @@ func startLoggingAndOpenStore(_ configuration: RolloutDaemon.Configuration, iden
 /// under systemd, before exiting 78. Under systemd, `--check-config` runs as the unit's first
 /// `ExecReload=` (DMN-6): its refusal is the "reload refused" entry, and `systemctl reload` fails
 /// without the daemon ever being signalled. `identifier` names the process: `rolloutd`, or
-/// `rolloutd-deliver` for `rolloutd deliver`.
+/// `rolloutd-deliver` for `rolloutd deliver`, `rolloutd-api` for `rolloutd serve`.
+///
+/// The reason also goes to stderr under systemd: journald attributes a native entry to its unit by
+/// reading the sender's cgroup, which fails when the process has already exited (systemd 252), so
+/// the structured entry may lack `_SYSTEMD_UNIT`. The stderr stream carries its unit from the
+/// start, so `journalctl -u rolloutd` always shows why the start failed.
 func reportInvalidConfiguration(_ error: ConfigurationError, identifier: String, checkOnly: Bool) {
-    guard LogDestination.detect() == .journal else {
-        FileHandle.standardError.write(Data("\(identifier): invalid configuration: \(error)\n".utf8))
-        return
-    }
+    FileHandle.standardError.write(Data("\(identifier): invalid configuration: \(error)\n".utf8))
+    guard LogDestination.detect() == .journal else { return }
     let handler = makeLogHandler(identifier: identifier, level: .error, destination: .journal)
     let logger = Logger(label: identifier, factory: { _ in handler })
     let (message, id) = checkOnly

@@ -67,10 +67,10 @@ sed 's/^/  outsider: /' "$LAB/outsider.out"
 
 # --- finding 4: reload validates before signalling ------------------------------------------
 PID_A=$(prop MainPID)
-before=$(count_entries $ID_RELOAD_REJECTED)
+before=$(ns journalctl -t rolloutd --no-pager -o json MESSAGE_ID=$ID_RELOAD_REJECTED | grep -c poll_interval_seconds || true)
 write_config '[daemon]\npoll_interval_seconds = "soon"\n'
 if ns systemctl reload rolloutd.service 2>/dev/null; then fail "reload with an invalid file fails"; else pass "reload with an invalid file fails"; fi
-check "the journal says why (reload refused, MESSAGE_ID=$ID_RELOAD_REJECTED)" eventually sh -c "[ \$(nsenter -t $P -m -u -i -p -C journalctl -u rolloutd.service --no-pager -o json MESSAGE_ID=$ID_RELOAD_REJECTED | grep -c poll_interval_seconds) -gt $before ]"
+check "the journal says why (reload refused, MESSAGE_ID=$ID_RELOAD_REJECTED)" eventually sh -c "[ \$(nsenter -t $P -m -u -i -p -C journalctl -t rolloutd --no-pager -o json MESSAGE_ID=$ID_RELOAD_REJECTED | grep -c poll_interval_seconds) -gt $before ]"
 check "the daemon was not signalled: same MainPID, still active" sh -c "[ \"\$(nsenter -t $P -m -u -i -p -C systemctl show -P MainPID rolloutd.service)\" = $PID_A ]"
 check "still active after the refused reload" is_active active
 write_config "$GOOD"
