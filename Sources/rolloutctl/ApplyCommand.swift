@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RolloutDaemon
 import RolloutEngine
 import RolloutStore
 
@@ -38,7 +39,7 @@ struct ApplyCommand: ParsableCommand {
         // Streamed, never read whole: a million-endpoint document loads in constant memory.
         let descriptor = file == "-" ? FileHandle.standardInput.fileDescriptor : open(file, O_RDONLY)
         guard descriptor >= 0 else {
-            printError("cannot read \(file): \(String(cString: strerror(errno)))")
+            printError("cannot read \(file): \(FileProblem.reason(reading: file))")
             throw ExitCode.failure
         }
         defer { if file != "-" { close(descriptor) } }
@@ -65,3 +66,4 @@ struct ApplyCommand: ParsableCommand {
         }
     }
 }
+

@@ -18,12 +18,14 @@ struct RolloutdCommand: AsyncParsableCommand {
               rolloutd --config /etc/rolloutd/rolloutd.toml
               rolloutd --config ./config/rolloutd.toml --check-config
 
-            Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration.
+            The configuration is --config FILE, else $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.
+            Exit status: 0 clean stop, 1 failure (systemd restarts it), 78 invalid configuration. See rolloutd(8).
             """,
+        version: Release.version,
         subcommands: [DeliverCommand.self, ServeCommand.self])
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file.", valueName: "FILE"))
-    var config: String = RolloutDaemon.Configuration.defaultPath
+    @Option(name: .long, help: ArgumentHelp("Configuration file; default $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.", valueName: "FILE"))
+    var config: String = Release.defaultConfigPath(environment: ProcessInfo.processInfo.environment)
 
     @Flag(name: .long, help: "Validate the configuration and exit (0 valid, 78 invalid), like nginx -t.")
     var checkConfig = false
@@ -71,12 +73,15 @@ func startLoggingAndOpenStore(_ configuration: RolloutDaemon.Configuration, iden
 /// under systemd, before exiting 78. Under systemd, `--check-config` runs as the unit's first
 /// `ExecReload=` (DMN-6): its refusal is the "reload refused" entry, and `systemctl reload` fails
 /// without the daemon ever being signalled. `identifier` names the process: `rolloutd`, or
-/// `rolloutd-deliver` for `rolloutd deliver`.
+/// `rolloutd-deliver` for `rolloutd deliver`, `rolloutd-api` for `rolloutd serve`.
+///
+/// The reason also goes to stderr under systemd: journald attributes a native entry to its unit by
+/// reading the sender's cgroup, which fails when the process has already exited (systemd 252), so
+/// the structured entry may lack `_SYSTEMD_UNIT`. The stderr stream carries its unit from the
+/// start, so `journalctl -u rolloutd` always shows why the start failed.
 func reportInvalidConfiguration(_ error: ConfigurationError, identifier: String, checkOnly: Bool) {
-    guard LogDestination.detect() == .journal else {
-        FileHandle.standardError.write(Data("\(identifier): invalid configuration: \(error)\n".utf8))
-        return
-    }
+    FileHandle.standardError.write(Data("\(identifier): invalid configuration: \(error)\n".utf8))
+    guard LogDestination.detect() == .journal else { return }
     let handler = makeLogHandler(identifier: identifier, level: .error, destination: .journal)
     let logger = Logger(label: identifier, factory: { _ in handler })
     let (message, id) = checkOnly

@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             configuration = try RolloutDaemon.Configuration.load(file: config)
         } catch {
-            FileHandle.standardError.write(Data("rolloutd serve: invalid configuration: \(error)\n".utf8))
+            reportInvalidConfiguration(error, identifier: "rolloutd-api", checkOnly: false)
             throw ExitCode(Daemon.ExitStatus.configuration.rawValue)
         }
         bootstrapLogging(identifier: "rolloutd-api", level: configuration.daemon.logLevel, destination: .detect())

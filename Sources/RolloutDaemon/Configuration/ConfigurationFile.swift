@@ -13,7 +13,7 @@ extension Configuration {
     public static func load(file: String) throws(ConfigurationError) -> Configuration {
         try checkOwnership(file)
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ConfigurationError(file: file, key: nil, reason: "cannot read the file (missing or not readable)")
+            throw ConfigurationError(file: file, key: nil, reason: "cannot read the file: \(FileProblem.reason(reading: file))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: file, key: nil, reason: "the file is not UTF-8 text")

@@ -13,8 +13,11 @@ public struct ReleaseManagementRule: WakeRule {
         var deadlines: [Deadline] = []
         // CAD-8: the earliest apply-by of the valid pending requests (a handful, index
         // schedule_change_pending). A row no request can be is skipped, never a deadline: it
-        // could never be applied, and would wake the loop again and again (DMN-7).
-        if let first = try ScheduleChanges.pending(db).min(by: { ($0.applyBy, $0.id) < ($1.applyBy, $1.id) }) {
+        // could never be applied, and would wake the loop again and again (DMN-7). A request
+        // whose subject is paused (OPS-1) waits for its resume wake.
+        let held = try Pauses.heldChanges(db, at: cursor)
+        if let first = try ScheduleChanges.pending(db).filter({ !held.contains($0.id) })
+            .min(by: { ($0.applyBy, $0.id) < ($1.applyBy, $1.id) }) {
             let subject = switch first.subject {
             case .organisation(let id): "organisation:\(id)"
             case .partner(let id): "partner:\(id)"
@@ -63,8 +66,10 @@ public struct ReleaseManagementRule: WakeRule {
         var affected = Set<String>()
         // CAD-8: a wake sees only the requests made at or before its instant; one recorded with
         // an instant ahead of the loop (`--at`) must not pull the group's apply-by earlier.
+        // Requests whose subject is paused wait (OPS-1).
+        let held = try Pauses.heldChanges(db, at: wake.wake.at)
         let made = try ScheduleChanges.pending(db).filter { $0.requestedAt <= wake.wake.at }
-        let due = ChangeTiming.coalesce(made).filter { $0.applyBy <= wake.wake.at }
+        let due = ChangeTiming.coalesce(made).filter { $0.applyBy <= wake.wake.at && !held.contains($0.winner.id) }
         for group in due {
             let change = group.winner
             try ScheduleChanges.apply(db, change)
@@ -89,6 +94,9 @@ public struct ReleaseManagementRule: WakeRule {
             scope.organisations.insert(moved.id)
         }
 
+        // OPS-1: a resume retargets everything: organisations held during the pause kept their
+        // targets while the applied effective releases moved on.
+        if wake.wake.reasons.contains(where: { $0.kind == "resume" }) { scope.everything = true }
         // Incremental (Retargeting): groups whose effective release changed, organisations whose
         // schedule moved, and what the requests name; nothing else is read or written.
         let retarget = !scope.isEmpty || !due.isEmpty || wake.wake.isBoundary

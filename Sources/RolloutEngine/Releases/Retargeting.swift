@@ -81,6 +81,10 @@ enum Retargeting {
             }
         }
         // The groups whose effective release is not the one last applied (or no longer exists).
+        // OPS-1: organisations whose release management is paused keep their targets (the check
+        // costs a subquery per endpoint, so it is added only while a pause is in force).
+        let held = try Pauses.anyInForce(db, area: .releases, at: instant)
+            ? "WHERE NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "\(Instant.seconds(instant))"))" : ""
         try db.execute(sql: """
             INSERT INTO temp.changed_group
             SELECT cadence, defer_weeks, platform FROM temp.effective_release t
@@ -93,17 +97,17 @@ enum Retargeting {
             """)
 
         if scope.everything {
-            try stage(db, from: "endpoint e \(withOrganisation)")
+            try stage(db, from: "endpoint e \(withOrganisation)", held: held)
         } else {
-            try stageChangedGroups(db)
+            try stageChangedGroups(db, held: held)
             if !scope.organisations.isEmpty {
-                try stage(db, ids: scope.organisations, from: "temp.scope_id s CROSS JOIN endpoint e ON e.organisation_id = s.id \(withOrganisation)")
+                try stage(db, ids: scope.organisations, from: "temp.scope_id s CROSS JOIN endpoint e ON e.organisation_id = s.id \(withOrganisation)", held: held)
             }
             if !scope.users.isEmpty {
-                try stage(db, ids: scope.users, from: "temp.scope_id s CROSS JOIN endpoint e ON e.user_id = s.id \(withOrganisation)")
+                try stage(db, ids: scope.users, from: "temp.scope_id s CROSS JOIN endpoint e ON e.user_id = s.id \(withOrganisation)", held: held)
             }
             if !scope.endpoints.isEmpty {
-                try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)")
+                try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)", held: held)
             }
         }
         try db.execute(sql: """
@@ -122,7 +126,7 @@ enum Retargeting {
     /// The endpoints of the changed groups: through the organisations on each changed schedule
     /// (index organisation_by_effective_schedule) when they are a few; by one pass over the fleet
     /// when they are many (a critical release moves every group).
-    private static func stageChangedGroups(_ db: Database) throws {
+    private static func stageChangedGroups(_ db: Database, held: String) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM temp.changed_group)") == true else { return }
         let organisations = try Int.fetchOne(db, sql: "SELECT count(*) FROM organisation") ?? 0
         let inChangedGroups = try Int.fetchOne(db, sql: """
@@ -133,25 +137,25 @@ enum Retargeting {
             try stage(db, from: """
                 endpoint e CROSS JOIN organisation o ON o.id = e.organisation_id
                 CROSS JOIN temp.changed_group g ON g.cadence = o.effective_cadence AND g.defer_weeks = o.effective_defer_weeks AND g.platform = e.platform
-                """)
+                """, held: held)
         } else {
             try stage(db, from: """
                 temp.changed_group g
                 CROSS JOIN organisation o ON o.effective_defer_weeks = g.defer_weeks AND o.effective_cadence = g.cadence
                 CROSS JOIN endpoint e ON e.organisation_id = o.id AND e.platform = g.platform
-                """)
+                """, held: held)
         }
     }
 
     /// Stages the endpoints of `ids` (organisations, users or endpoints, as `from` joins them).
-    private static func stage(_ db: Database, ids: Set<String>, from: String) throws {
+    private static func stage(_ db: Database, ids: Set<String>, from: String, held: String) throws {
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS scope_id (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
             DELETE FROM temp.scope_id;
             """)
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.scope_id VALUES (?)")
         for id in ids { try insert.execute(arguments: [id]) }
-        try stage(db, from: from)
+        try stage(db, from: from, held: held)
     }
 
     private static let withOrganisation = "CROSS JOIN organisation o ON o.id = e.organisation_id"
@@ -159,8 +163,9 @@ enum Retargeting {
     /// Adds to `temp.retarget` every endpoint `from` yields (as `e`, with its organisation as `o`)
     /// whose target changes.
     /// CAD-2: newest effective, never below installed. CAD-6: a user with automatic upgrades off
-    /// stays on what they run. CAD-7: mobile endpoints are never targeted (NULL).
-    private static func stage(_ db: Database, from: String) throws {
+    /// stays on what they run. CAD-7: mobile endpoints are never targeted (NULL). `held` is empty,
+    /// or the OPS-1 condition that leaves paused organisations out.
+    private static func stage(_ db: Database, from: String, held: String) throws {
         try db.execute(sql: """
             INSERT OR IGNORE INTO temp.retarget (endpoint_id, organisation_id, user_id, old_version, new_version, new_key, installed_key)
             SELECT id, organisation_id, user_id, target_version, new_version, new_key, installed_version_key FROM (
@@ -177,6 +182,7 @@ enum Retargeting {
                 LEFT JOIN user u ON u.id = e.user_id
                 LEFT JOIN temp.effective_release r
                     ON r.cadence = o.effective_cadence AND r.defer_weeks = o.effective_defer_weeks AND r.platform = e.platform
+                \(held)
             ) WHERE new_key IS NOT target_version_key
             """)
     }

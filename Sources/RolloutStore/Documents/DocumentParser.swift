@@ -231,6 +231,8 @@ struct DocumentReader {
         let delay = fields.int("upgrade_delay_days", in: 0...365)
         let deferral = fields.int("end_user_deferral_days", in: 0...30)
         let billing = fields.int("billing_day", in: 1...28) ?? 1
+        let thresholdPercent = fields.int("failure_threshold_percent", in: 0...100)
+        let thresholdMinimum = fields.int("failure_threshold_minimum", in: 1...1_000_000)
         let distributors = fields.strings("distributors")
         for (slot, distributor) in (distributors ?? []).enumerated() where !Fields.isID(distributor) {
             fields.problem("distributors[\(slot)]", "'\(distributor)' is not an id (letters, digits and -_.:@)")
@@ -240,7 +242,8 @@ struct DocumentReader {
         guard let id, let name else { return nil }
         return .init(id: id, name: name, locale: locale, releaseManagement: releaseManagement, allowCustomerOverride: allowOverride,
                      schedule: schedule?.0, upgradePolicy: policy, upgradeDelayDays: delay, endUserDeferralDays: deferral, billingDay: billing,
-                     given: fields.given, distributors: distributors)
+                     given: fields.given, failureThresholdPercent: thresholdPercent, failureThresholdMinimum: thresholdMinimum,
+                     distributors: distributors)
     }
 
     mutating func organisation(_ object: [String: DocumentValue], at path: String) -> StateDocument.Organisation? {

@@ -119,6 +119,12 @@ struct DocumentWriter: DocumentSink {
             schedule, schedule, schedule,
         ] as [(any DatabaseValueConvertible)?]) + StatementArguments(Self.partnerFields.map(p.given.contains)))
         partnerIDs.append(p.id)
+        if p.failureThresholdPercent != nil || p.failureThresholdMinimum != nil {
+            try db.execute(sql: """
+                UPDATE partner SET failure_threshold_percent = coalesce(?, failure_threshold_percent),
+                                   failure_threshold_minimum = coalesce(?, failure_threshold_minimum) WHERE id = ?
+                """, arguments: [p.failureThresholdPercent, p.failureThresholdMinimum, p.id])
+        }
         if let distributors = p.distributors {
             try db.execute(sql: "DELETE FROM partner_distributor WHERE partner_id = ?", arguments: [p.id])
             for distributor in Set(distributors) {

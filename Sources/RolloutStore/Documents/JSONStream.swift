@@ -12,11 +12,14 @@ enum DocumentValue {
     case object([String: DocumentValue])
 }
 
-/// Malformed JSON, with the byte offset where reading stopped.
+/// Malformed JSON, with where reading stopped: the line and column an editor shows (the column
+/// counts bytes), and the byte offset.
 struct JSONSyntaxError: Error, CustomStringConvertible {
     let offset: Int
+    let line: Int
+    let column: Int
     let reason: String
-    var description: String { "\(reason) at byte \(offset)" }
+    var description: String { "line \(line), column \(column): \(reason) (byte \(offset))" }
 }
 
 /// A pull reader over UTF-8 JSON from a file descriptor or from memory (RFC 8259: no comments,
@@ -27,6 +30,10 @@ final class JSONStream {
     private var end: Int
     /// Bytes consumed before the current buffer, for error offsets.
     private var consumed = 0
+    /// The line being read and the offset where it starts, for error positions. Only whitespace
+    /// can hold a newline in valid JSON, so only the whitespace skipper counts them.
+    private var line = 1
+    private var lineStart = 0
     private let descriptor: Int32?
     private static let chunk = 1 << 20
     /// Deeper nesting than any document element needs is refused rather than recursed into.
@@ -59,7 +66,7 @@ final class JSONStream {
                 end = count
                 return count > 0
             }
-            if errno != EINTR { throw JSONSyntaxError(offset: consumed, reason: "cannot read: \(String(cString: strerror(errno)))") }
+            if errno != EINTR { throw JSONSyntaxError(offset: consumed, line: line, column: consumed - lineStart + 1, reason: "cannot read: \(String(cString: strerror(errno)))") }
         }
     }
 
@@ -75,11 +82,17 @@ final class JSONStream {
     }
 
     private func error(_ reason: String) -> JSONSyntaxError {
-        JSONSyntaxError(offset: consumed + position, reason: reason)
+        JSONSyntaxError(offset: consumed + position, line: line, column: consumed + position - lineStart + 1, reason: reason)
     }
 
     private func skipWhitespace() throws {
-        while let byte = try peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
+        while let byte = try peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            position += 1
+            if byte == 0x0A {
+                line += 1
+                lineStart = consumed + position
+            }
+        }
     }
 
     private func expect(_ byte: UInt8) throws {

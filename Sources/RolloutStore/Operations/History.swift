@@ -39,8 +39,9 @@ public enum HistorySubject: Sendable {
 
 extension Store {
     /// Every decision and notification about a subject, oldest first (indexes decision_by_*,
-    /// notification_by_*). `limit` keeps the newest entries.
-    public func history(of subject: HistorySubject, limit: Int) throws -> [HistoryEntry] {
+    /// notification_by_*), optionally only those at or after `since` and before `until`. `limit`
+    /// keeps the newest entries.
+    public func history(of subject: HistorySubject, since: Date? = nil, until: Date? = nil, limit: Int) throws -> [HistoryEntry] {
         try read { db in
             let (decisionFilter, notificationFilter, id): (String, String, String) = switch subject {
             case .organisation(let id):
@@ -65,8 +66,8 @@ extension Store {
                            'requested by token ''' || token_name || ''' (' || token_id || ', ' || role || ')',
                            NULL, NULL, NULL, NULL, NULL, id, NULL, NULL, NULL
                     FROM request_audit WHERE \(decisionFilter)
-                ) ORDER BY at DESC, type, seq DESC LIMIT ?2
-                """, arguments: [id, limit])
+                ) WHERE (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY at DESC, type, seq DESC LIMIT ?2
+                """, arguments: [id, limit, since.map(Instant.seconds), until.map(Instant.seconds)])
             return try rows.reversed().map { row in
                 let seq: Int64 = row["seq"]
                 return HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],

@@ -34,6 +34,9 @@ package enum Migrations {
         migrator.registerMigration("api-1: tokens, request audit, distributors, end-user deliveries") { db in
             try db.execute(sql: schemaAPI1)
         }
+        migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
+            try db.execute(sql: opsControls)
+        }
         migrator.registerMigration("engine-perf-1: incremental retargeting, indexes for per-organisation queries") { db in
             try db.execute(sql: enginePerf1)
         }
@@ -620,5 +623,37 @@ package enum Migrations {
         notification_id INTEGER PRIMARY KEY REFERENCES notification(id) ON DELETE CASCADE,
         delivered_at INTEGER NOT NULL
     ) STRICT;
+    """
+
+    /// OPS-1…3: pauses per partner or organisation and area, cancelled CAD-8 requests, and each
+    /// partner's failure threshold (NULL: the SPEC default).
+    static let opsControls = """
+    CREATE TABLE pause (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        -- NULL: the whole partner (every organisation it manages).
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        area TEXT NOT NULL CHECK (area IN ('releases','programme')),
+        reason TEXT NOT NULL,
+        -- Who paused: `operator` (CLI), a token's name (API), or `failure_threshold` (OPS-3).
+        actor TEXT NOT NULL,
+        paused_at INTEGER NOT NULL,
+        resumed_at INTEGER,
+        resumed_by TEXT,
+        -- Set by the wake that notified and journaled the pause and its resume.
+        start_noted_at INTEGER,
+        resume_noted_at INTEGER,
+        CHECK (resumed_at IS NULL OR resumed_at >= paused_at)
+    ) STRICT;
+    CREATE INDEX pause_open ON pause(partner_id, area) WHERE resume_noted_at IS NULL;
+
+    ALTER TABLE schedule_change ADD COLUMN cancelled_at INTEGER;
+    ALTER TABLE schedule_change ADD COLUMN cancelled_by TEXT;
+
+    ALTER TABLE partner ADD COLUMN failure_threshold_percent INTEGER CHECK (failure_threshold_percent BETWEEN 0 AND 100);
+    ALTER TABLE partner ADD COLUMN failure_threshold_minimum INTEGER CHECK (failure_threshold_minimum >= 1);
+
+    -- OPS-3: failures reported since the last wake, found without scanning the audit trail.
+    CREATE INDEX decision_upgrade_failed ON decision(wake_at) WHERE rule = 'UPG-6' AND substr(after, 1, 6) = 'failed';
     """
 }

@@ -32,6 +32,8 @@ public struct ProgrammeProgress: Codable, Equatable, Sendable {
     public let orders: [String: Int]
     /// Endpoints of upgraded organisations by lifecycle state (UPG-6).
     public let endpoints: [String: Int]
+    /// Pauses in force for the partner or its organisations (OPS-1, OPS-3).
+    public let pauses: [PauseRecord]
 }
 
 /// One notification of the outbox, for `rolloutctl notifications`.
@@ -94,18 +96,26 @@ extension Store {
                                      arguments: [id, measure]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
                 }
                 return ProgrammeProgress(partner: id, organisations: try counts("organisation"), orders: try counts("order"),
-                                         endpoints: try counts("endpoint"))
+                                         endpoints: try counts("endpoint"), pauses: try Self.openPauses(db, partner: id, organisation: nil))
             }
         }
     }
 
-    public func notifications(partner: String?, organisation: String?, since: Date?, limit: Int) throws -> [OutboxEntry] {
+    /// The outbox, filtered. Without `after`, the newest `limit` by due instant, oldest first;
+    /// with `after` (an id cursor), the first `limit` written after that id, in write order, so a
+    /// reader that resumes from the last id it saw misses nothing and sees nothing twice.
+    public func notifications(partner: String?, organisation: String?, since: Date?, after: Int64? = nil,
+                              limit: Int) throws -> [OutboxEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT * FROM notification WHERE (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2)
-                               AND (?3 IS NULL OR due_at >= ?3) ORDER BY due_at DESC, id DESC LIMIT ?4)
-                ORDER BY due_at, id
-                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { OutboxEntry($0) }
+            let filter = """
+                (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2) AND (?3 IS NULL OR due_at >= ?3)
+                """
+            let sql = after == nil
+                ? "SELECT * FROM (SELECT * FROM notification WHERE \(filter) ORDER BY due_at DESC, id DESC LIMIT ?4) ORDER BY due_at, id"
+                : "SELECT * FROM notification WHERE \(filter) AND id > ?5 ORDER BY id LIMIT ?4"
+            var arguments: StatementArguments = [partner, organisation, since.map(Instant.seconds), limit]
+            if let after { arguments += [after] }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { OutboxEntry($0) }
         }
     }
 }
