@@ -106,11 +106,14 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
+    /// Made on behalf of an API request (`Store.auditedRequest`), the write records its actor.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+        let audited = Store.auditedRequest
+        return try pool.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(db)
+                try audited?.record(db)
                 return .commit
             }
             return result!

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RolloutDaemon
 import RolloutEngine
 import RolloutStore
 
@@ -35,22 +36,20 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                printError("cannot read \(file)")
-                throw ExitCode.failure
-            }
-            data = contents
+        // Streamed, never read whole: a million-endpoint document loads in constant memory.
+        let descriptor = file == "-" ? FileHandle.standardInput.fileDescriptor : open(file, O_RDONLY)
+        guard descriptor >= 0 else {
+            printError("cannot read \(file): \(FileProblem.reason(reading: file))")
+            throw ExitCode.failure
         }
+        defer { if file != "-" { close(descriptor) } }
         let (_, store) = try options.openStore()
         let progress = Progress()
-        progress.update("applying \(file): \(data.count) bytes, validating and writing in one transaction…")
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int).map { ": \($0) bytes" } ?? ""
+        progress.update("applying \(file)\(size), validating and writing in one transaction…")
         defer { progress.finish() }
         do {
-            let document = try store.apply(data, at: time.instant)
+            let document = try store.apply(descriptor: descriptor, at: time.instant)
             if json {
                 try printJSON(Result(applied: true, counts: document.counts, problems: []))
             } else {
@@ -67,3 +66,4 @@ struct ApplyCommand: ParsableCommand {
         }
     }
 }
+

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RolloutEngine
 import RolloutStore
 
@@ -17,19 +18,36 @@ struct DatabaseCommand: ParsableCommand {
                 """)
 
         @OptionGroup var options: ConfigOptions
+        @Flag(help: "Print JSON (fields in docs/cli.md).") var json = false
+
+        struct Report: Encodable {
+            let database: String
+            let schemaVersion: Int
+            let latestSchemaVersion: Int
+            let ok: Bool
+            let problems: [String]
+
+            enum CodingKeys: String, CodingKey {
+                case database, ok, problems
+                case schemaVersion = "schema_version"
+                case latestSchemaVersion = "latest_schema_version"
+            }
+        }
 
         func run() throws {
             let (_, store) = try options.openStore(readOnly: true)
             let problems = try store.integrityProblems()
-            print("database: \(store.path)")
-            print("schema version: \(try store.schemaVersion()) (this build knows \(Store.latestSchemaVersion))")
-            if problems.isEmpty {
-                print("integrity: ok")
+            let report = Report(database: store.path, schemaVersion: try store.schemaVersion(), latestSchemaVersion: Store.latestSchemaVersion,
+                                ok: problems.isEmpty, problems: problems)
+            if json {
+                try printJSON(report)
             } else {
-                print("integrity: \(problems.count) problem(s)")
+                print("database: \(report.database)")
+                print("schema version: \(report.schemaVersion) (this build knows \(report.latestSchemaVersion))")
+                print(problems.isEmpty ? "integrity: ok" : "integrity: \(problems.count) problem(s)")
                 problems.forEach { print("  \($0)") }
-                throw ExitCode.failure
             }
+            if !problems.isEmpty { throw ExitCode.failure }
         }
     }
 
@@ -42,7 +60,8 @@ struct DatabaseCommand: ParsableCommand {
                 not served by any daemon: `run` may simulate on it.
 
                 Example:
-                  rolloutctl db backup --config /etc/rolloutd/rolloutd.toml /var/backups/rolloutd-$(date +%F).sqlite
+                  rolloutctl db backup --config /etc/rolloutd/rolloutd.toml \\
+                      /var/backups/rolloutd-$(date +%F).sqlite
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -53,6 +72,8 @@ struct DatabaseCommand: ParsableCommand {
         @Flag(help: "Replace the destination if it exists (never through a symbolic link).")
         var force = false
 
+        @Flag(help: "Print the receipt as JSON.") var json = false
+
         func run() throws {
             let (_, store) = try options.openStore(readOnly: true)
             do {
@@ -60,6 +81,10 @@ struct DatabaseCommand: ParsableCommand {
             } catch let error as StoreError {
                 printError("backup to \(destination) refused: \(error)")
                 throw ExitCode.failure
+            }
+            if json {
+                return try printJSON(Receipt(request: "backup_written", subject: destination, requestedAt: Date(),
+                                             details: ["database": .text(store.path)]))
             }
             print("backed up \(store.path) to \(destination)")
         }

@@ -7,8 +7,9 @@ import RolloutStore
 
 /// `--config`, shared by every command, and what it opens.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Configuration file (the daemon's).", valueName: "FILE"))
-    var config: String = RolloutDaemon.Configuration.defaultPath
+    @Option(name: .long, help: ArgumentHelp("Configuration file (the daemon's); default $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.",
+                                            valueName: "FILE"))
+    var config: String = Release.defaultConfigPath(environment: ProcessInfo.processInfo.environment)
 
     /// The configuration, or exit 78 with file, key and reason (DMN-7).
     func load() throws -> RolloutDaemon.Configuration {
@@ -35,6 +36,14 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+/// Exit statuses of rolloutctl beyond 0, 1, 64 (usage) and 78 (configuration); docs/cli.md and
+/// docs/operations.md list them all.
+enum Exit {
+    /// An id names no partner, organisation, user, endpoint, release or request ("no such
+    /// subject"), like `systemctl status` for a unit that does not exist.
+    static let noSuchSubject = ExitCode(4)
+}
+
 /// Parses an instant argument (`2026-03-09T15:00:00Z`).
 struct InstantArgument: ExpressibleByArgument {
     let date: Date
@@ -49,6 +58,17 @@ struct InstantArgument: ExpressibleByArgument {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("rolloutctl: \(message)\n".utf8))
+}
+
+/// Runs a store request or query, turning a refusal into its message and exit 1, and an unknown
+/// id into its message and exit 4 (no such subject).
+func refusable<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        printError(error.message)
+        throw error.code == .notFound ? Exit.noSuchSubject : ExitCode.failure
+    }
 }
 
 /// Stable JSON for `--json`: sorted keys, instants as UTC ISO-8601 strings.

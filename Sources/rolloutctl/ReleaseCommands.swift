@@ -12,7 +12,8 @@ struct ExplainCommand: ParsableCommand {
         discussion: """
             Examples:
               rolloutctl explain --org tailspin
-              rolloutctl explain --org contoso --user contoso-u3 --at 2026-12-01T16:00:00Z --json
+              rolloutctl explain --org contoso --user contoso-u3 \\
+                  --at 2026-12-01T16:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -28,28 +29,29 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore(readOnly: true)
-        let explanation: Explanation
-        do {
-            explanation = try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
-                                            context: LoopSettings(configuration).rules)
-        } catch let error as StoreError {
-            printError(error.message)
-            throw ExitCode.failure
+        let explanation = try refusable {
+            try store.explain(organisation: org, user: user, endpoint: endpoint, at: at?.date ?? Date(),
+                              context: LoopSettings(configuration).rules)
         }
         if json { return try printJSON(explanation) }
-        print("organisation \(explanation.organisation) at \(Instant.format(explanation.at)): \(explanation.cadence), \(explanation.deferWeeks) week(s)")
+        let time = HumanTime(configuration.calendar)
+        print("organisation \(explanation.organisation) at \(time.instant(explanation.at)): \(explanation.cadence), \(explanation.deferWeeks) week(s)")
         for reason in explanation.reasons { print("  \(reason)") }
         for target in explanation.endpoints {
             var line = "endpoint \(target.endpoint) (\(target.platform), runs \(target.installedVersion)): "
             switch target.decision {
             case "upgrade_to":
-                line += "target \(target.targetVersion ?? "-"), effective \(target.releaseEffectiveAt.map(Instant.format) ?? "-")"
+                line += "target \(target.targetVersion ?? "-"), effective \(target.releaseEffectiveAt.map(time.instant) ?? "-")"
                 if target.critical == true { line += " (critical: at its automatic date)" }
             case "up_to_date": line += "up to date (no newer release effective; never downgraded)"
             case "user_opted_out": line += "stays on \(target.installedVersion): the user turned automatic upgrades off"
             default: line += "out of scope: mobile endpoints are not under release management"
             }
             print("  \(line) [\(target.rule)]")
+        }
+        for pause in explanation.pauses {
+            print("  PAUSED: " + describe(pause, time: time, now: Date())
+                  + (pause.what == "releases" ? " — targets are not applied until it is resumed" : ""))
         }
     }
 }
@@ -62,7 +64,8 @@ struct ReleasesCommand: ParsableCommand {
             Examples:
               rolloutctl releases
               rolloutctl releases --platform linux --builds
-              rolloutctl releases --version 45.3.0 --json | jq -r '.[0].builds[] | "\\(.file) \\(.sha256)"'
+              rolloutctl releases --version 45.3.0 --json \\
+                  | jq -r '.[0].builds[] | "\\(.file) \\(.sha256)"'
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -72,9 +75,16 @@ struct ReleasesCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
-        let releases = try store.releaseCatalogue(platform: platform, version: version)
+        let (configuration, store) = try options.openStore(readOnly: true)
+        let releases = try refusable {
+            let releases = try store.releaseCatalogue(platform: platform, version: version)
+            if let version, releases.isEmpty, platform == nil {
+                throw StoreError(code: .notFound, message: "no such release '\(version)'")
+            }
+            return releases
+        }
         if json { return try printJSON(releases) }
+        let time = HumanTime(configuration.calendar)
         if builds || version != nil {
             printTable(columns: ["version", "platform", "file", "size", "sha256"],
                        rows: releases.flatMap { release in
@@ -82,7 +92,7 @@ struct ReleasesCommand: ParsableCommand {
                        })
         } else {
             printTable(columns: ["version", "automatic_date", "critical", "platforms"],
-                       rows: releases.map { [$0.version, Instant.format($0.automaticDate), $0.critical ? "yes" : "no",
+                       rows: releases.map { [$0.version, time.instant($0.automaticDate), $0.critical ? "yes" : "no",
                                              $0.builds.map(\.platform).joined(separator: ",")] })
         }
     }
@@ -109,20 +119,15 @@ struct SettingsCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let (_, store) = try options.openStore()
-            let settings: OrganisationSettings
-            do {
-                settings = try store.settings(organisation: org, reader: actor, at: time.instant)
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
-            }
+            let (configuration, store) = try options.openStore()
+            let settings = try refusable { try store.settings(organisation: org, reader: actor, at: time.instant) }
             if json { return try printJSON(settings) }
+            let human = HumanTime(configuration.calendar)
             print("organisation \(settings.organisation)")
-            print("  org-level schedule: " + (settings.cadence.map { "\($0), \(settings.deferWeeks ?? 0) week(s), set by \(settings.scheduleOrigin ?? "-") at \(settings.scheduleSetAt.map(Instant.format) ?? "-")" } ?? "none"))
+            print("  org-level schedule: " + (settings.cadence.map { "\($0), \(settings.deferWeeks ?? 0) week(s), set by \(settings.scheduleOrigin ?? "-") at \(settings.scheduleSetAt.map(human.instant) ?? "-")" } ?? "none"))
             print("  customer override (org-level): " + (settings.allowCustomerOverride.map { $0 ? "allowed" : "not allowed" } ?? "inherited from the partner"))
             if let months = settings.legacyDeferMonths {
-                print("  legacy deferral: \(months) month(s)" + (settings.legacyMigratedAt.map { ", migrated \(Instant.format($0))" } ?? ", not migrated"))
+                print("  legacy deferral: \(months) month(s)" + (settings.legacyMigratedAt.map { ", migrated \(human.instant($0))" } ?? ", not migrated"))
             }
             if settings.migratedNow { print("  migrated now: the legacy setting was rewritten as a cadence (CAD-10)") }
             if let problem = settings.legacyProblem { print("  warning: \(problem)") }
@@ -143,11 +148,16 @@ struct EndpointCommand: ParsableCommand {
         @OptionGroup var options: ConfigOptions
         @Option(help: "The endpoint.") var id: String
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
-        func apply(_ event: EndpointUpgradeEvent) throws {
+        func apply(_ event: EndpointUpgradeEvent, name: String) throws {
             let (configuration, store) = try options.openStore()
             let state = try refusable {
                 try store.endpointEvent(event, endpoint: id, at: time.instant, context: LoopSettings(configuration).rules)
+            }
+            if json {
+                return try printJSON(Receipt(request: "endpoint_event", subject: "endpoint:\(id)", requestedAt: time.instant,
+                                             details: ["event": .text(name), "upgrade_state": .text(state.rawValue)]))
             }
             print("endpoint \(id): \(state.rawValue)")
         }
@@ -158,7 +168,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "defer", abstract: "The end user postpones the upgrade (until the deadline D at most).",
             discussion: "Example:\n  rolloutctl endpoint defer --id contoso-e1 --at 2027-02-08T17:00:00Z")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.userDeferred) }
+        func run() throws { try event.apply(.userDeferred, name: "defer") }
     }
 
     struct UpgradeNow: ParsableCommand {
@@ -166,7 +176,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "upgrade-now", abstract: "The end user chooses to install the upgrade now.",
             discussion: "Example:\n  rolloutctl endpoint upgrade-now --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.userUpgradeNow) }
+        func run() throws { try event.apply(.userUpgradeNow, name: "upgrade-now") }
     }
 
     struct ReportInstalled: ParsableCommand {
@@ -174,7 +184,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "report-installed", abstract: "The device installed the new agent and needs a restart.",
             discussion: "Example:\n  rolloutctl endpoint report-installed --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.installCompleted) }
+        func run() throws { try event.apply(.installCompleted, name: "report-installed") }
     }
 
     struct ReportRestart: ParsableCommand {
@@ -182,7 +192,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "report-restart", abstract: "The device restarted on the new agent: upgraded (the end user is told).",
             discussion: "Example:\n  rolloutctl endpoint report-restart --id contoso-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.restartReported) }
+        func run() throws { try event.apply(.restartReported, name: "report-restart") }
     }
 
     struct ReportFailure: ParsableCommand {
@@ -191,7 +201,7 @@ struct EndpointCommand: ParsableCommand {
             discussion: "Example:\n  rolloutctl endpoint report-failure --id contoso-e1 --reason \"disk full\"")
         @OptionGroup var event: Event
         @Option(help: "What failed.") var reason: String
-        func run() throws { try event.apply(.failureReported(reason: reason)) }
+        func run() throws { try event.apply(.failureReported(reason: reason), name: "report-failure") }
     }
 
     struct Trigger: ParsableCommand {
@@ -199,7 +209,7 @@ struct EndpointCommand: ParsableCommand {
             commandName: "trigger", abstract: "The partner triggers an endpoint's upgrade (policy manual, or a retry after failure).",
             discussion: "Example:\n  rolloutctl endpoint trigger --id wingtip-e1")
         @OptionGroup var event: Event
-        func run() throws { try event.apply(.triggered) }
+        func run() throws { try event.apply(.triggered, name: "trigger") }
     }
 
     struct Report: ParsableCommand {
@@ -207,13 +217,15 @@ struct EndpointCommand: ParsableCommand {
             abstract: "Record the version an endpoint reports it runs.",
             discussion: """
                 Example:
-                  rolloutctl endpoint report --id contoso-e1 --version 45.11.0 --at 2026-11-12T10:00:00Z
+                  rolloutctl endpoint report --id contoso-e1 --version 45.11.0 \\
+                      --at 2026-11-12T10:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
         @Option(help: "The endpoint.") var id: String
         @Option(help: "The installed version.") var version: String
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
             guard let parsed = Version(version) else {
@@ -221,13 +233,12 @@ struct EndpointCommand: ParsableCommand {
                 throw ExitCode.validationFailure
             }
             let (_, store) = try options.openStore()
-            do {
-                try store.reportInstalledVersion(endpoint: id, version: parsed, at: time.instant)
-                print("endpoint \(id): runs \(parsed); its target follows at the next wake")
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
+            try refusable { try store.reportInstalledVersion(endpoint: id, version: parsed, at: time.instant) }
+            if json {
+                return try printJSON(Receipt(request: "installed_version_reported", subject: "endpoint:\(id)", requestedAt: time.instant,
+                                             details: ["installed_version": .text(parsed.description)]))
             }
+            print("endpoint \(id): runs \(parsed); its target follows at the next wake")
         }
     }
 }

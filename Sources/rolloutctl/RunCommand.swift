@@ -26,7 +26,8 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               rolloutctl run --from 2026-03-02T00:00:00Z --until 2026-06-01T00:00:00Z
-              rolloutctl run --until 2026-07-01T00:00:00Z --resume-at 2026-06-20T00:00:00Z --json
+              rolloutctl run --until 2026-07-01T00:00:00Z \\
+                  --resume-at 2026-06-20T00:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -80,6 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         let collected = Mutex<(wakes: [WakeSummary], skipped: [Date])>(([], []))
         let json = self.json
         let settings = LoopSettings(configuration)
+        let time = HumanTime(configuration.calendar)
         let progress = Progress()
         let loop = WakeLoop(store: store, rules: Rules.all, clock: clock, settings: { settings }) { event in
             switch event {
@@ -91,7 +93,7 @@ struct RunCommand: AsyncParsableCommand {
                 if json {
                     progress.update("run: \(count) wake(s), at \(Instant.format(summary.at))")
                 } else {
-                    print(WakeLine.text(summary))
+                    print(WakeLine.text(summary, time: time))
                 }
             case .alreadyProcessed(let wake):
                 collected.withLock { $0.skipped.append(wake.at) }
@@ -138,9 +140,9 @@ extension RunCommand {
 
 /// One line per wake for terminals: instant, reasons, decisions, notifications.
 enum WakeLine {
-    static func text(_ summary: WakeSummary) -> String {
+    static func text(_ summary: WakeSummary, time: HumanTime) -> String {
         let decisions = summary.decisions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        var line = "\(Instant.format(summary.at)) [\(summary.reasons.map(\.description).joined(separator: ", "))]"
+        var line = "\(time.instant(summary.at)) [\(summary.reasons.map(\.description).joined(separator: ", "))]"
         line += decisions.isEmpty ? " no decisions" : " " + decisions.joined(separator: " ")
         line += "; \(summary.notifications) notification(s)"
         if summary.late { line += " (late, \(summary.lateNotifications) late notification(s))" }

@@ -18,20 +18,18 @@ struct RequestTime: ParsableArguments {
     var instant: Date { at?.date ?? Date() }
 }
 
-/// Runs a change request and prints its receipt; a refusal exits 1 with the reason, nothing written.
-func submit(json: Bool, _ body: () throws -> ScheduleChangeReceipt) throws {
-    do {
-        let receipt = try body()
-        if json {
-            try printJSON(receipt)
-        } else {
-            print("requested #\(receipt.id) for \(receipt.subject): \(receipt.change)")
-            print("the daemon applies it at \(Instant.format(receipt.applyBy))"
-                  + (receipt.applyBy == receipt.requestedAt ? " (at once: deferral weeks only, CAD-8)" : " (CAD-8)"))
-        }
-    } catch let error as StoreError {
-        printError(error.message)
-        throw ExitCode.failure
+/// Runs a change request and prints its receipt; a refusal exits 1 with the reason, an unknown id
+/// exits 4, and nothing is written either way.
+func submit(json: Bool, calendar: BusinessCalendar.Configuration, _ body: () throws -> ScheduleChangeReceipt) throws {
+    let receipt = try refusable(body)
+    if json { return try printJSON(receipt) }
+    let time = HumanTime(calendar)
+    print("requested #\(receipt.id) for \(receipt.subject): \(receipt.change)")
+    if receipt.applyBy == receipt.requestedAt {
+        print("the daemon applies it at \(time.instant(receipt.applyBy)) (at once: deferral weeks only, CAD-8)")
+    } else {
+        print("the daemon applies it at \(time.instant(receipt.applyBy)), \(HumanTime.duration(Int64(receipt.applyBy.timeIntervalSince(receipt.requestedAt)))) "
+              + "after the request (CAD-8); `rolloutctl changes cancel \(receipt.id) --as \(receipt.requestedBy)` takes it back until then")
     }
 }
 
@@ -41,7 +39,7 @@ struct ScheduleCommand: ParsableCommand {
         abstract: "Request a release schedule change for a partner or an organisation (CAD-1, CAD-4, CAD-8).",
         subcommands: [Set.self, Reset.self])
 
-    struct Set: ParsableCommand {
+    struct Set: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a partner-level or org-level schedule, acting as a partner or a customer admin.",
             discussion: """
@@ -50,8 +48,10 @@ struct ScheduleCommand: ParsableCommand {
                 change of deferral weeks alone applies at once. Refusals write nothing and exit 1.
 
                 Examples:
-                  rolloutctl schedule set --partner northwind --cadence latest --defer-weeks 2
-                  rolloutctl schedule set --partner northwind --org fabrikam --cadence slow --as customer --at 2026-03-13T17:00:00Z
+                  rolloutctl schedule set --partner northwind --cadence latest \\
+                      --defer-weeks 2
+                  rolloutctl schedule set --partner northwind --org fabrikam \\
+                      --cadence slow --as customer --at 2026-03-13T17:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -65,15 +65,16 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json) {
-                try store.requestScheduleChange(partner: partner, organisation: org,
-                                                request: .setSchedule(cadence: cadence, deferralWeeks: deferWeeks),
-                                                actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
+            try store.requestScheduleChange(partner: partner, organisation: org, request: .setSchedule(cadence: cadence, deferralWeeks: deferWeeks),
+                                            actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 
-    struct Reset: ParsableCommand {
+    struct Reset: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove an org-level schedule so the organisation follows its partner again (CAD-5).",
             discussion: """
@@ -90,10 +91,12 @@ struct ScheduleCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            try submit(json: json) {
-                try store.requestScheduleChange(partner: partner, organisation: org, request: .resetSchedule,
-                                                actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
+            try store.requestScheduleChange(partner: partner, organisation: org, request: .resetSchedule,
+                                            actor: actor, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 }
@@ -108,7 +111,7 @@ struct OverrideCommand: ParsableCommand {
         case allow, deny, inherit
     }
 
-    struct Set: ParsableCommand {
+    struct Set: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set the allow_customer_override toggle (partner admins only).",
             discussion: """
@@ -116,7 +119,8 @@ struct OverrideCommand: ParsableCommand {
 
                 Examples:
                   rolloutctl override set --partner northwind deny
-                  rolloutctl override set --partner northwind --org fabrikam allow --at 2026-03-13T17:00:00Z
+                  rolloutctl override set --partner northwind --org fabrikam allow \\
+                      --at 2026-03-13T17:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -128,15 +132,17 @@ struct OverrideCommand: ParsableCommand {
 
         func run() throws {
             let (configuration, store) = try options.openStore()
+            try submit(json: json, calendar: configuration.calendar) { try request(store, configuration) }
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> ScheduleChangeReceipt {
             let allowed: Bool? = switch value {
             case .allow: true
             case .deny: false
             case .inherit: nil
             }
-            try submit(json: json) {
-                try store.requestScheduleChange(partner: partner, organisation: org, request: .setAllowCustomerOverride(allowed),
-                                                actor: .partner, at: time.instant, context: LoopSettings(configuration).rules)
-            }
+            return try store.requestScheduleChange(partner: partner, organisation: org, request: .setAllowCustomerOverride(allowed),
+                                                   actor: .partner, at: time.instant, context: LoopSettings(configuration).rules)
         }
     }
 }
@@ -147,7 +153,7 @@ struct UserCommand: ParsableCommand {
         abstract: "User settings.",
         subcommands: [SetAutoUpgrade.self])
 
-    struct SetAutoUpgrade: ParsableCommand {
+    struct SetAutoUpgrade: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-auto-upgrade",
             abstract: "Set a user's automatic-upgrades switch: on, off or inherit (CAD-6).",
@@ -162,16 +168,20 @@ struct UserCommand: ParsableCommand {
         @Option(help: "The user.") var user: String
         @Argument(help: "on, off or inherit.") var value: AutomaticUpgrades
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
-            let (_, store) = try options.openStore()
-            do {
-                try store.setAutomaticUpgrades(user: user, to: value, at: time.instant)
-                print("user \(user): automatic upgrades \(value.rawValue); targets follow at the next wake")
-            } catch let error as StoreError {
-                printError(error.message)
-                throw ExitCode.failure
+            let (configuration, store) = try options.openStore()
+            try refusable { try request(store, configuration) }
+            if json {
+                return try printJSON(Receipt(request: "automatic_upgrades_set", subject: "user:\(user)", requestedAt: time.instant,
+                                             details: ["automatic_upgrades": .text(value.rawValue)]))
             }
+            print("user \(user): automatic upgrades \(value.rawValue); targets follow at the next wake")
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws {
+            try store.setAutomaticUpgrades(user: user, to: value, at: time.instant)
         }
     }
 }

@@ -5,23 +5,13 @@ import RolloutDaemon
 import RolloutEngine
 import RolloutStore
 
-/// Runs a store request, turning a refusal or unknown id into its message and exit 1.
-func refusable<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as StoreError {
-        printError(error.message)
-        throw ExitCode.failure
-    }
-}
-
 struct ProgrammeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "programme",
         abstract: "A partner's customer upgrade programme (UPG-1).",
         subcommands: [Create.self])
 
-    struct Create: ParsableCommand {
+    struct Create: ParsableCommand, RequestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a partner's programme: announcement, window start and automatic upgrade instants.",
             discussion: """
@@ -30,8 +20,9 @@ struct ProgrammeCommand: ParsableCommand {
                 A programme can be replaced until it is announced.
 
                 Example:
-                  rolloutctl programme create --partner northwind --announce 2026-12-01T16:00:00Z \\
-                      --window-start 2027-01-05T16:00:00Z --auto-upgrade 2027-03-02T16:00:00Z
+                  rolloutctl programme create --partner northwind \\
+                      --announce 2026-12-01T16:00:00Z --window-start 2027-01-05T16:00:00Z \\
+                      --auto-upgrade 2027-03-02T16:00:00Z
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -41,15 +32,27 @@ struct ProgrammeCommand: ParsableCommand {
         @Option(help: ArgumentHelp("When remaining ready organisations are ordered automatically: a boundary (UPG-7).", valueName: "INSTANT"))
         var autoUpgrade: InstantArgument
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
             let (configuration, store) = try options.openStore()
-            let programme = try refusable {
-                try store.createProgramme(partner: partner, announceAt: announce.date, windowStartAt: windowStart.date,
-                                          autoUpgradeAt: autoUpgrade.date, at: time.instant, calendar: LoopSettings(configuration).rules.calendar)
+            let programme = try refusable { try request(store, configuration) }
+            if json {
+                return try printJSON(Receipt(request: "programme_created", subject: "partner:\(partner)", requestedAt: time.instant, details: [
+                    "announce_at": .instant(programme.announceAt), "window_start_at": .instant(programme.windowStartAt),
+                    "auto_upgrade_at": .instant(programme.autoUpgradeAt),
+                ]))
             }
-            print("programme of \(partner): announce \(Instant.format(programme.announceAt)), window \(Instant.format(programme.windowStartAt)), "
-                  + "automatic upgrade \(Instant.format(programme.autoUpgradeAt))")
+            let human = HumanTime(configuration.calendar)
+            print("programme of \(partner):")
+            print("  announcement      \(human.instant(programme.announceAt))")
+            print("  window start      \(human.instant(programme.windowStartAt))")
+            print("  automatic upgrade \(human.instant(programme.autoUpgradeAt))")
+        }
+
+        func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> Programme {
+            try store.createProgramme(partner: partner, announceAt: announce.date, windowStartAt: windowStart.date,
+                                      autoUpgradeAt: autoUpgrade.date, at: time.instant, calendar: LoopSettings(configuration).rules.calendar)
         }
     }
 }
@@ -70,18 +73,22 @@ struct ReadinessCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
-        let reports = try refusable { try store.readiness(partner: partner, organisation: org) }
+        let (configuration, store) = try options.openStore(readOnly: true)
+        let reports = try refusable {
+            try store.requireExisting([(.partner, partner), (.organisation, org)])
+            return try store.readiness(partner: partner, organisation: org)
+        }
         if json { return try printJSON(reports) }
+        let time = HumanTime(configuration.calendar)
         for report in reports {
             let verdict = report.generation == "cloud" ? "upgraded" : report.ready.map { $0 ? "READY" : "NOT READY" } ?? "not evaluated yet"
-            print("\(report.organisation): \(verdict)" + (report.evaluatedAt.map { " (evaluated \(Instant.format($0)))" } ?? ""))
+            print("\(report.organisation): \(verdict)" + (report.evaluatedAt.map { " (evaluated \(time.instant($0)))" } ?? ""))
             for item in report.items { print("  [\(item.passed ? "pass" : "FAIL")] \(item.item): \(item.reason)") }
         }
     }
 }
 
-struct UpgradeNowCommand: ParsableCommand {
+struct UpgradeNowCommand: ParsableCommand, RequestCommand {
     static let configuration = CommandConfiguration(
         commandName: "upgrade-now",
         abstract: "Order the upgrade of ready organisations, after the window opens (UPG-4).",
@@ -91,7 +98,8 @@ struct UpgradeNowCommand: ParsableCommand {
 
             Examples:
               rolloutctl upgrade-now --partner northwind --org contoso --org adatum
-              rolloutctl upgrade-now --partner northwind --all-ready --at 2027-01-06T17:00:00Z
+              rolloutctl upgrade-now --partner northwind --all-ready \\
+                  --at 2027-01-06T17:00:00Z
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -107,18 +115,22 @@ struct UpgradeNowCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, store) = try options.openStore()
-        let receipts = try refusable {
-            try store.requestUpgrade(partner: partner, organisations: allReady ? nil : org, at: time.instant,
-                                     context: LoopSettings(configuration).rules)
-        }
+        let receipts = try refusable { try request(store, configuration) }
         if json { return try printJSON(receipts) }
         if receipts.isEmpty { print("no ready organisation to order") }
+        let human = HumanTime(configuration.calendar)
         for receipt in receipts {
-            print("order #\(receipt.order) for \(receipt.organisation) sent to the distributor; answer expected by \(Instant.format(receipt.answerDue))")
+            print("order #\(receipt.order) for \(receipt.organisation) sent to the distributor; answer expected by "
+                  + "\(human.instant(receipt.answerDue)), \(HumanTime.duration(Int64(receipt.answerDue.timeIntervalSince(receipt.orderedAt)))) after the order")
         }
     }
-}
 
+    func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [UpgradeOrderReceipt] {
+        try store.requireExisting([(.partner, partner)] + org.map { (.organisation, $0) })
+        return try store.requestUpgrade(partner: partner, organisations: allReady ? nil : org, at: time.instant,
+                                        context: LoopSettings(configuration).rules)
+    }
+}
 struct OrderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "order",
@@ -138,7 +150,8 @@ struct OrderCommand: ParsableCommand {
 
                 Examples:
                   rolloutctl order result --org contoso processed --at 2027-01-07T10:00:00Z
-                  rolloutctl order result --org fabrikam failed --reason "licence count mismatch"
+                  rolloutctl order result --org fabrikam failed \\
+                      --reason "licence count mismatch"
                 """)
 
         @OptionGroup var options: ConfigOptions
@@ -146,11 +159,19 @@ struct OrderCommand: ParsableCommand {
         @Argument(help: "processed or failed.") var outcome: Outcome
         @Option(help: "Why it failed.") var reason: String?
         @OptionGroup var time: RequestTime
+        @Flag(help: "Print the receipt as JSON.") var json = false
 
         func run() throws {
             let (_, store) = try options.openStore()
             let order = try refusable {
-                try store.recordOrderAnswer(organisation: org, processed: outcome == .processed, reason: reason, at: time.instant)
+                try store.requireExisting([(.organisation, org)])
+                return try store.recordOrderAnswer(organisation: org, processed: outcome == .processed, reason: reason, at: time.instant)
+            }
+            if json {
+                var details: [String: Receipt.Detail] = ["order": .number(order), "outcome": .text(outcome.rawValue)]
+                details["reason"] = reason.map { .text($0) }
+                return try printJSON(Receipt(request: "order_answer_recorded", subject: "organisation:\(org)", requestedAt: time.instant,
+                                             details: details))
             }
             print("order #\(order) for \(org): \(outcome.rawValue); the daemon applies it at its next wake")
         }
@@ -172,14 +193,16 @@ struct ProgressCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
+        let (configuration, store) = try options.openStore(readOnly: true)
         let progress = try refusable { try store.progress(partner: partner) }
         if json { return try printJSON(progress) }
         func line(_ counts: [String: Int]) -> String {
             counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
+        let time = HumanTime(configuration.calendar)
         for entry in progress {
             print("\(entry.partner)")
+            entry.pauses.forEach { print("  PAUSED: " + describe($0, time: time, now: Date())) }
             print("  organisations: \(line(entry.organisations))")
             print("  orders:        \(line(entry.orders))")
             print("  endpoints:     \(line(entry.endpoints))")
@@ -195,22 +218,29 @@ struct NotificationsCommand: ParsableCommand {
             Examples:
               rolloutctl notifications --partner northwind --since 2027-01-01T00:00:00Z
               rolloutctl notifications --org contoso --json | jq '.[] | select(.late)'
+              rolloutctl notifications --after 120 --limit 50
             """)
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "Only this partner's.") var partner: String?
     @Option(help: "Only this organisation's.") var org: String?
     @Option(help: ArgumentHelp("Only those due at or after this instant.", valueName: "INSTANT")) var since: InstantArgument?
-    @Option(help: "Show at most this many of the newest.") var limit: Int = 1_000
+    @Option(help: ArgumentHelp("Only those written after the notification with this id, in write order (a reader's cursor).",
+                               valueName: "ID")) var after: Int64?
+    @Option(help: "Show at most this many (the newest; with --after, the first after the cursor).") var limit: Int = 1_000
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let (_, store) = try options.openStore(readOnly: true)
-        let entries = try store.notifications(partner: partner, organisation: org, since: since?.date, limit: limit)
+        let (configuration, store) = try options.openStore(readOnly: true)
+        let entries = try refusable {
+            try store.requireExisting([(.partner, partner), (.organisation, org)])
+            return try store.notifications(partner: partner, organisation: org, since: since?.date, after: after, limit: limit)
+        }
         if json { return try printJSON(entries) }
+        let time = HumanTime(configuration.calendar)
         for entry in entries {
             let whom = entry.endpoint.map { "endpoint \($0)" } ?? entry.organisation.map { "organisation \($0)" } ?? entry.partner.map { "partner \($0)" } ?? "-"
-            print("\(Instant.format(entry.dueAt)) \(entry.kind) → \(entry.audience) (\(whom), \(entry.locale))\(entry.late ? " LATE" : ""): \(entry.subject)")
+            print("#\(entry.id) \(time.instant(entry.dueAt)) \(entry.kind) → \(entry.audience) (\(whom), \(entry.locale))\(entry.late ? " LATE" : ""): \(entry.subject)")
         }
     }
 }

@@ -25,6 +25,8 @@ struct NotificationTemplateTests {
             "order_placed", "order_unanswered", "order_processed", "order_failed", "upgrade_held", "endpoint_upgrade_available",
             "endpoint_upgrade_reminder", "endpoint_installing", "endpoint_restart_required", "endpoint_upgraded",
             "endpoint_upgrade_failed", "first_cloud_bill_due", "monthly_legacy_declaration", "final_legacy_declaration",
+            // Operator controls (OPS-1, OPS-3).
+            "rollout_paused", "rollout_resumed", "programme_auto_paused",
         ]
         #expect(Set(NotificationKind.allCases.map(\.rawValue)) == Set(required))
     }

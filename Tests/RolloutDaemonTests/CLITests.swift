@@ -25,6 +25,10 @@ import Testing
         }
 
         func ctl(_ arguments: String...) throws -> ProcessResult {
+            try ctl(arguments)
+        }
+
+        func ctl(_ arguments: [String]) throws -> ProcessResult {
             try #require(FileManager.default.isExecutableFile(atPath: CLITests.rolloutctl.path),
                          "build rolloutctl first (swift build)")
             // `--config` belongs to each subcommand, so it follows the subcommand's own arguments.
@@ -56,7 +60,8 @@ import Testing
         defer { workspace.directory.remove() }
         let result = try workspace.ctl("calendar", "--from", "2026-11-25T00:00:00Z", "--count", "3")
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdout == "2026-11-25T16:00:00Z\n2026-11-27T16:00:00Z\n2026-11-30T16:00:00Z\n")
+        #expect(result.stdoutLines == ["2026-11-25T16:00:00Z  Wed 2026-11-25 08:00 PST", "  skipped Thu 2026-11-26: Thanksgiving",
+                                       "2026-11-27T16:00:00Z  Fri 2026-11-27 08:00 PST", "2026-11-30T16:00:00Z  Mon 2026-11-30 08:00 PST"])
     }
 
     @Test("calendar --no-holidays includes 2026-11-26")
@@ -65,7 +70,8 @@ import Testing
         defer { workspace.directory.remove() }
         let result = try workspace.ctl("calendar", "--from", "2026-11-25T00:00:00Z", "--count", "3", "--no-holidays")
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdout == "2026-11-25T16:00:00Z\n2026-11-26T16:00:00Z\n2026-11-27T16:00:00Z\n")
+        #expect(result.stdoutLines == ["2026-11-25T16:00:00Z  Wed 2026-11-25 08:00 PST", "2026-11-26T16:00:00Z  Thu 2026-11-26 08:00 PST",
+                                       "2026-11-27T16:00:00Z  Fri 2026-11-27 08:00 PST"])
     }
 
     @Test("calendar follows the configuration: an added holiday is skipped")
@@ -74,7 +80,8 @@ import Testing
         defer { workspace.directory.remove() }
         let result = try workspace.ctl("calendar", "--from", "2026-11-25T00:00:00Z", "--count", "2")
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdoutLines == ["2026-11-25T16:00:00Z", "2026-11-30T16:00:00Z"])
+        #expect(result.stdoutLines == ["2026-11-25T16:00:00Z  Wed 2026-11-25 08:00 PST", "  skipped Thu 2026-11-26: Thanksgiving",
+                                       "  skipped Fri 2026-11-27: holiday added in the configuration", "2026-11-30T16:00:00Z  Mon 2026-11-30 08:00 PST"])
     }
 
     // MARK: configuration

@@ -153,8 +153,9 @@ import Testing
                              in: directory).status == 0)
         let reproducers: [Int32: [String]] = [
             0: ["config", "check", "--config", config],
-            1: ["explain", "--config", config, "--org", "no-such-organisation"],
+            1: ["order", "result", "--config", config, "--org", "contoso", "processed"],
             3: ["status", "--config", config],
+            4: ["explain", "--config", config, "--org", "no-such-organisation"],
             64: ["no-such-command"],
             65: ["apply", "--config", config, document],
             78: ["config", "check", "--config", bad],

@@ -240,3 +240,51 @@ import Testing
         #expect(capture.entries.withLock { $0 }.filter { $0.0 == .info }.count == 2)
     }
 }
+
+/// Issue #9 finding 10: document input that must be refused (DMN-7), through `rolloutctl apply`.
+@Suite struct TrustDocumentInputTests {
+    typealias Workspace = CLITests.Workspace
+
+    static func apply(_ document: String) throws -> ProcessResult {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        return try workspace.ctl("apply", try workspace.document("state.json", document))
+    }
+
+    static let sha = String(repeating: "ab", count: 32)
+
+    @Test("finding 10: refused at its JSON path with exit 65", arguments: [
+        ("an id over 128 bytes by combining characters", "{\"partners\": [{\"id\": \"e" + String(repeating: "\u{301}", count: 100) + "\"}]}",
+         "$.partners[0].id"),
+        ("a sha256 of full-width digits", #"{"releases": [{"version": "45.1.0", "automatic_date": "2026-03-09T15:00:00Z", "builds": [{"platform": "linux", "file": "a.deb", "size": 1, "sha256": ""#
+            + String(repeating: "０", count: 64) + #""}]}]}"#, "$.releases[0].builds[0].sha256"),
+        ("a 300-byte organisation name", #"{"partners": [{"id": "p1"}], "organisations": [{"id": "o1", "partners": ["p1"], "name": ""#
+            + String(repeating: "x", count: 300) + #""}]}"#, "$.organisations[0].name"),
+        ("an instant that does not exist", #"{"releases": [{"version": "45.1.0", "automatic_date": "2026-02-30T00:00:00Z"}]}"#,
+         "$.releases[0].automatic_date"),
+        ("an offset beyond ±24:00", #"{"releases": [{"version": "45.1.0", "automatic_date": "2026-03-09T15:00:00+25:00"}]}"#,
+         "$.releases[0].automatic_date"),
+        ("year 0000", #"{"releases": [{"version": "45.1.0", "automatic_date": "0000-01-01T00:00:00Z"}]}"#,
+         "$.releases[0].automatic_date"),
+    ])
+    func refused(_ what: String, _ document: String, _ path: String) throws {
+        let result = try Self.apply(document)
+        #expect(result.status == 65, "\(what): \(result)")
+        #expect(result.stderr.contains(path) || result.stdout.contains(path), "\(what): \(result)")
+    }
+
+    @Test("finding 10: two spellings of café are one id: no raw SQLite foreign-key error, the document applies")
+    func normalizedIDs() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let document = """
+            {"partners": [{"id": "p1"}], "organisations": [{"id": "caf\u{E9}", "partners": ["p1"]}],
+             "endpoints": [{"id": "e1", "organisation": "cafe\u{301}", "platform": "linux", "installed_version": "45.1.0"}]}
+            """
+        let result = try workspace.ctl("apply", try workspace.document("state.json", document))
+        #expect(result.status == 0, "\(result)")
+        let store = try Store(path: workspace.database, readOnly: true)
+        #expect(try store.read { db in try String.fetchOne(db, sql: "SELECT organisation_id FROM endpoint") } == "caf\u{E9}")
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM organisation") } == 1)
+    }
+}

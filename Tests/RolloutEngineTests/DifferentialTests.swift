@@ -104,10 +104,45 @@ struct DifferentialTests {
                         """, arguments: ["e\(index)", "o\(entry.organisation)", entry.endpoint.user.map { _ in "u\(index)" },
                                          entry.endpoint.platform.rawValue, installed.description, installed.sortKey])
                 }
-                _ = try Retargeting.run(db, at: at, context: Self.context)
+                _ = try Retargeting.run(db, at: at, context: Self.context, scope: Retargeting.Scope(requests: ["document"]))
                 return try Row.fetchAll(db, sql: "SELECT id, target_version FROM endpoint").reduce(into: [:]) { $0.updateValue($1["target_version"] as String?, forKey: $1["id"]) }
             }
             #expect(actual == expected, "at \(Instant.format(at)), schedules \(schedules), releases \(releases.map { "\($0.version)@\(Instant.format($0.automaticDate))\($0.critical ? "!" : "") \($0.platforms.map(\.rawValue).sorted())" })")
+        }
+    }
+
+    // MARK: CAD-2: when a release next becomes effective
+
+    @Test("release-effective deadlines (CAD-2): the earliest ReleaseTimeline.nextEffectiveInstant over the schedules in use = the rule's deadline, over 1,000 fleets")
+    func releaseEffectiveDeadlines() async throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await propertyCheck(count: Self.cases, input: Self.releases, Self.schedules, Gen.int(in: -1_500...3_000)) {
+            generatedReleases, scheduleIndexes, cursorHours in
+            let cursor = Self.origin.addingTimeInterval(TimeInterval(cursorHours * 3_600))
+            var seen = Set<Int>()
+            let releases = generatedReleases.filter { seen.insert($0.minor).inserted }.map { release in
+                Release(version: Self.version(release.minor), automaticDate: Self.origin.addingTimeInterval(TimeInterval(release.offsetDays * 86_400)),
+                        critical: release.critical, platforms: [.windows])
+            }
+            let schedules = scheduleIndexes.map { Retargeting.allSchedules[$0] }
+            let timeline = ReleaseTimeline(releases: releases, calendar: Self.calendar)
+            let expected = schedules.compactMap { timeline.nextEffectiveInstant(after: cursor, under: $0) }.min()
+
+            let actual: Date? = try store.write { db in
+                try db.execute(sql: "DELETE FROM endpoint; DELETE FROM user; DELETE FROM organisation; DELETE FROM release_build; DELETE FROM release")
+                for release in releases {
+                    try db.execute(sql: "INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)",
+                                   arguments: [release.version.description, release.version.sortKey, Instant.seconds(release.automaticDate), release.critical])
+                }
+                for (index, schedule) in schedules.enumerated() {
+                    try db.execute(sql: "INSERT INTO organisation (id, name, effective_cadence, effective_defer_weeks) VALUES (?, ?, ?, ?)",
+                                   arguments: ["o\(index)", "Org \(index)", schedule.cadence.rawValue, schedule.deferralWeeks])
+                }
+                return try ReleaseManagementRule().deadlines(db, after: cursor, context: Self.context)
+                    .filter { $0.reason.kind == "release_effective" }.map(\.at).min()
+            }
+            #expect(actual == expected, "cursor \(Instant.format(cursor)), schedules \(schedules), releases \(releases.map { "\($0.version)@\(Instant.format($0.automaticDate))\($0.critical ? "!" : "")" })")
         }
     }
 

@@ -30,6 +30,8 @@ public enum NotificationPlaceholder: String, CaseIterable, Sendable {
     case items
     /// A failure reason as reported.
     case reason
+    /// What a pause covers: release management or the upgrade programme (OPS-1).
+    case what
 
     /// The token as it appears in templates: `{name}`.
     public var token: String { "{\(rawValue)}" }
@@ -82,6 +84,12 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     case monthlyLegacyDeclaration = "monthly_legacy_declaration"
     /// Final legacy declaration after the last legacy customer's upgrade (UPG-9).
     case finalLegacyDeclaration = "final_legacy_declaration"
+    /// An operator or partner admin paused release management or the programme (OPS-1).
+    case rolloutPaused = "rollout_paused"
+    /// A pause ended: what fell due is decided at the next wake (OPS-1).
+    case rolloutResumed = "rollout_resumed"
+    /// The programme paused itself: too many endpoint upgrades failed (OPS-3).
+    case programmeAutoPaused = "programme_auto_paused"
 
     /// Who reads this kind: one audience, except a schedule change of an organisation, which its
     /// admins and each managing partner's admins are told about (CAD-8).
@@ -92,7 +100,8 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
         case .updateAvailable, .customerProgrammeAnnounced:
             [.customerAdmins]
         case .programmeAnnounced, .windowOpen, .orderPlaced, .orderUnanswered, .orderProcessed, .orderFailed,
-             .upgradeHeld, .endpointUpgradeFailed, .firstCloudBillDue, .monthlyLegacyDeclaration, .finalLegacyDeclaration:
+             .upgradeHeld, .endpointUpgradeFailed, .firstCloudBillDue, .monthlyLegacyDeclaration, .finalLegacyDeclaration,
+             .rolloutPaused, .rolloutResumed, .programmeAutoPaused:
             [.partnerAdmins]
         case .endpointUpgradeAvailable, .endpointUpgradeReminder, .endpointInstalling, .endpointRestartRequired, .endpointUpgraded:
             [.endUser]
@@ -119,6 +128,9 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
         case .firstCloudBillDue: [.organisation, .date]
         case .monthlyLegacyDeclaration: [.partner, .date]
         case .finalLegacyDeclaration: [.partner]
+        case .rolloutPaused: [.what, .scope, .reason, .date]
+        case .rolloutResumed: [.what, .scope, .date]
+        case .programmeAutoPaused: [.partner, .items, .date]
         }
     }
 }

@@ -155,6 +155,22 @@ public enum NotificationTemplates {
                 subject: "Final legacy declaration due",
                 body: "{partner}, all your customers are now on the cloud generation. Send your distributor a final "
                     + "declaration for the legacy generation; no monthly declaration is needed after it.")
+        case .rolloutPaused:
+            NotificationTemplate(
+                subject: "Paused: {what} for {scope}",
+                body: "Since {date}, {what} is paused for {scope}: nothing moves by time (no new targets, no endpoint upgrade "
+                    + "started or forced, no automatic order) until it is resumed. Reports from endpoints and the distributor "
+                    + "are still recorded. Reason: {reason}")
+        case .rolloutResumed:
+            NotificationTemplate(
+                subject: "Resumed: {what} for {scope}",
+                body: "Since {date}, {what} runs again for {scope}. What fell due during the pause is decided now, and end users' "
+                    + "deferral deadlines moved by the length of the pause.")
+        case .programmeAutoPaused:
+            NotificationTemplate(
+                subject: "Upgrade programme paused: too many failed upgrades",
+                body: "{partner}, the upgrade programme paused itself on {date}: {items} It stays paused until one of your "
+                    + "admins or an operator resumes it.")
         }
     }
 
@@ -266,6 +282,22 @@ public enum NotificationTemplates {
                 body: "{partner}, tous vos clients utilisent désormais la génération cloud. Envoyez à votre distributeur "
                     + "une déclaration finale pour l'ancienne génération ; aucune déclaration mensuelle ne sera plus "
                     + "nécessaire ensuite.")
+        case .rolloutPaused:
+            NotificationTemplate(
+                subject: "Suspendu : {what} pour {scope}",
+                body: "Depuis le {date}, {what} est suspendu(e) pour {scope} : rien n'avance plus avec le temps (aucune nouvelle "
+                    + "version cible, aucune mise à niveau de poste lancée ou forcée, aucune commande automatique) jusqu'à la "
+                    + "reprise. Les remontées des postes et du distributeur restent enregistrées. Motif : {reason}")
+        case .rolloutResumed:
+            NotificationTemplate(
+                subject: "Repris : {what} pour {scope}",
+                body: "Depuis le {date}, {what} reprend pour {scope}. Ce qui était dû pendant la suspension est décidé "
+                    + "maintenant, et les délais de report des utilisateurs sont décalés de la durée de la suspension.")
+        case .programmeAutoPaused:
+            NotificationTemplate(
+                subject: "Programme de migration suspendu : trop d'échecs",
+                body: "{partner}, le programme de migration s'est suspendu le {date} : {items} Il reste suspendu jusqu'à ce "
+                    + "qu'un de vos administrateurs ou un opérateur le reprenne.")
         }
     }
 }

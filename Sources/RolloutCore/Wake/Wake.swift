@@ -99,6 +99,12 @@ public struct JournalNote: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Sendable {
         /// A schedule or override change was applied (CAD-8).
         case changeApplied = "change_applied"
+        /// Release management or the programme was paused for a partner or organisation (OPS-1).
+        case paused
+        /// A pause ended (OPS-1).
+        case resumed
+        /// A partner's programme paused itself: too many upgrades failed (OPS-3).
+        case failureThreshold = "failure_threshold"
     }
 
     public let kind: Kind

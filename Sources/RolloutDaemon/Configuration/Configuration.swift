@@ -40,8 +40,62 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// `[delivery]`: webhook delivery by `rolloutd deliver` (DLV-1…5).
+    public struct Delivery: Sendable, Equatable {
+        /// The first retry waits this long; each next one twice as long, with jitter (DLV-2).
+        public var firstRetrySeconds: Int = 30
+        /// No wait between two retries is longer than this.
+        public var maxRetryIntervalSeconds: Int = 3_600
+        /// After this long without a 2xx, a delivery is dead-lettered (3 days).
+        public var giveUpAfterSeconds: Int = 259_200
+        /// Bound on establishing a connection (TCP and TLS).
+        public var connectTimeoutSeconds: Int = 5
+        /// Bound on a whole attempt, from connecting to the end of the answer.
+        public var requestTimeoutSeconds: Int = 15
+        /// How many requests may be in flight to one endpoint at once: a slow one holds only these.
+        public var perEndpointConcurrency: Int = 8
+        /// How much of an answer's body is read, for the operator's error text.
+        public var responseBodyLimitBytes: Int = 4_096
+        /// How often the deliverer looks for new notifications and due retries (milliseconds).
+        public var pollIntervalMilliseconds: Int = 100
+        /// How long the secret replaced by `rolloutctl webhook rotate-secret` keeps signing (DLV-5).
+        public var secretOverlapHours: Int = 24
+        /// Hosts (names or addresses) that may use `http` and resolve to private, link-local or
+        /// metadata addresses; loopback (`localhost`, 127.0.0.0/8, ::1) always may (DLV-5).
+        public var allowedHosts: [String] = []
+        /// Networks (CIDR) whose private or link-local addresses may be connected to (DLV-5).
+        public var allowedNetworks: [String] = []
+
+        public init() {}
+    }
+
+    /// `[api]`: the integration API process, `rolloutd serve` (SPEC §8).
+    public struct API: Sendable, Equatable {
+        /// Loopback address and port the API listens on; TLS is a reverse proxy's job.
+        public var host = "127.0.0.1"
+        public var port = 8480
+        /// The check-in inbox (API-6); a relative path is taken relative to the database's directory.
+        public var inboxPath = "rolloutd-inbox.sqlite"
+        /// Larger request bodies are refused with 413 before they are read in full.
+        public var maxBodyBytes = 65_536
+        /// A request whose body has not arrived in full within this many seconds is answered 408.
+        public var requestTimeoutSeconds = 10
+        /// How often an agent with nothing due should check in (API-3).
+        public var checkInIntervalSeconds = 3_600
+
+        public init() {}
+
+        /// The inbox path this process uses, given the resolved database path.
+        public func resolvedInboxPath(databasePath: String) -> String {
+            if inboxPath.hasPrefix("/") { return inboxPath }
+            return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent(inboxPath).path
+        }
+    }
+
     public var store = Store()
     public var daemon = Daemon()
+    public var delivery = Delivery()
+    public var api = API()
     /// `[calendar]`: business-day boundaries (CAL-1, CAL-2).
     public var calendar = BusinessCalendar.Configuration()
     /// `[releases]` and `[upgrades]`: the SPEC's numeric defaults.

@@ -13,7 +13,7 @@ extension Configuration {
     public static func load(file: String) throws(ConfigurationError) -> Configuration {
         try checkOwnership(file)
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ConfigurationError(file: file, key: nil, reason: "cannot read the file (missing or not readable)")
+            throw ConfigurationError(file: file, key: nil, reason: "cannot read the file: \(FileProblem.reason(reading: file))")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: file, key: nil, reason: "the file is not UTF-8 text")
@@ -62,7 +62,7 @@ private struct Reader {
 
     mutating func configuration(from root: TOMLTable) throws(ConfigurationError) -> Configuration {
         var configuration = Configuration()
-        try rejectUnknown(in: root, prefix: nil, known: ["store", "daemon", "calendar", "releases", "upgrades"])
+        try rejectUnknown(in: root, prefix: nil, known: ["store", "daemon", "calendar", "releases", "upgrades", "delivery", "api"])
 
         if let store = try table(root, "store") {
             try rejectUnknown(in: store, prefix: "store", known: ["path", "busy_timeout_ms"])
@@ -144,7 +144,70 @@ private struct Reader {
             configuration.policy.readinessCheckInDays =
                 try int(upgrades, "upgrades.readiness_check_in_days", in: 1...365) ?? configuration.policy.readinessCheckInDays
         }
+        if let delivery = try table(root, "delivery") {
+            try readDelivery(delivery, into: &configuration.delivery)
+        }
+        if let api = try table(root, "api") {
+            try apiSettings(api, into: &configuration.api)
+        }
         return configuration
+    }
+
+    /// `[delivery]` (DLV-2, DLV-5). Networks must parse as CIDR, so a typo never silently allows
+    /// nothing or everything.
+    private func readDelivery(_ table: TOMLTable, into delivery: inout Configuration.Delivery) throws(ConfigurationError) {
+        try rejectUnknown(
+            in: table, prefix: "delivery",
+            known: ["first_retry_seconds", "max_retry_interval_seconds", "give_up_after_seconds", "connect_timeout_seconds",
+                    "request_timeout_seconds", "per_endpoint_concurrency", "response_body_limit_bytes", "poll_interval_ms",
+                    "secret_overlap_hours", "allowed_hosts", "allowed_networks"])
+        delivery.firstRetrySeconds = try int(table, "delivery.first_retry_seconds", in: 1...86_400) ?? delivery.firstRetrySeconds
+        delivery.maxRetryIntervalSeconds =
+            try int(table, "delivery.max_retry_interval_seconds", in: delivery.firstRetrySeconds...604_800) ?? delivery.maxRetryIntervalSeconds
+        delivery.giveUpAfterSeconds = try int(table, "delivery.give_up_after_seconds", in: 1...2_592_000) ?? delivery.giveUpAfterSeconds
+        delivery.connectTimeoutSeconds = try int(table, "delivery.connect_timeout_seconds", in: 1...60) ?? delivery.connectTimeoutSeconds
+        delivery.requestTimeoutSeconds =
+            try int(table, "delivery.request_timeout_seconds", in: delivery.connectTimeoutSeconds...300) ?? delivery.requestTimeoutSeconds
+        delivery.perEndpointConcurrency = try int(table, "delivery.per_endpoint_concurrency", in: 1...64) ?? delivery.perEndpointConcurrency
+        delivery.responseBodyLimitBytes =
+            try int(table, "delivery.response_body_limit_bytes", in: 0...1_048_576) ?? delivery.responseBodyLimitBytes
+        delivery.pollIntervalMilliseconds = try int(table, "delivery.poll_interval_ms", in: 10...60_000) ?? delivery.pollIntervalMilliseconds
+        delivery.secretOverlapHours = try int(table, "delivery.secret_overlap_hours", in: 0...720) ?? delivery.secretOverlapHours
+        if let hosts = try strings(table, "delivery.allowed_hosts") {
+            for host in hosts where host.isEmpty || host.contains("/") || host.contains(" ") {
+                throw error("delivery.allowed_hosts", "'\(host)' is not a host name or address; write names like hooks.example.net or 10.0.0.5")
+            }
+            delivery.allowedHosts = hosts.map { $0.lowercased() }
+        }
+        if let networks = try strings(table, "delivery.allowed_networks") {
+            for network in networks where IPNetwork(network) == nil {
+                throw error("delivery.allowed_networks", "'\(network)' is not a network in CIDR form; write 10.20.0.0/16 or fd00:1::/64")
+            }
+            delivery.allowedNetworks = networks
+        }
+    }
+
+    /// `[api]`: the address is `host:port` on an IP literal or a name (`[::1]:8480` for IPv6).
+    private func apiSettings(_ table: TOMLTable, into api: inout Configuration.API) throws(ConfigurationError) {
+        try rejectUnknown(in: table, prefix: "api",
+                          known: ["listen", "inbox", "max_body_bytes", "request_timeout_seconds", "check_in_interval_seconds"])
+        if let listen = try string(table, "api.listen") {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port)
+            else {
+                throw error("api.listen", "'\(listen)' is not host:port with a port between 1 and 65535, e.g. \"127.0.0.1:8480\"")
+            }
+            let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            guard !host.isEmpty else { throw error("api.listen", "'\(listen)' has no host; e.g. \"127.0.0.1:8480\"") }
+            api.host = host
+            api.port = port
+        }
+        if let inbox = try string(table, "api.inbox") {
+            guard !inbox.isEmpty else { throw error("api.inbox", "must not be empty") }
+            api.inboxPath = inbox
+        }
+        api.maxBodyBytes = try int(table, "api.max_body_bytes", in: 1_024...16_777_216) ?? api.maxBodyBytes
+        api.requestTimeoutSeconds = try int(table, "api.request_timeout_seconds", in: 1...300) ?? api.requestTimeoutSeconds
+        api.checkInIntervalSeconds = try int(table, "api.check_in_interval_seconds", in: 10...86_400) ?? api.checkInIntervalSeconds
     }
 
     /// A relative store path is relative to the configuration file, not to the working directory.

@@ -163,6 +163,9 @@ public final class Daemon: Sendable {
             ])
         case .wake(let summary):
             journal.log(summary, to: logger)
+            if logger.logLevel <= .debug, !summary.decisions.isEmpty {
+                WakeJournal.logOrganisations(try? store.decisionsByOrganisation(at: summary.at), of: summary, to: logger)
+            }
             state.withLock {
                 $0.lastWake = summary
                 $0.pending = nil
@@ -185,6 +188,7 @@ public final class Daemon: Sendable {
         }
         if let (pending, progress) = pending {
             parts.append("pending: \(pending.changes) change(s), \(pending.openOrders) open order(s), \(pending.scheduledEndpointUpgrades) endpoint upgrade(s) scheduled")
+            if pending.pauses > 0 { parts.append("PAUSED: \(pending.pauses) pause(s) in force (rolloutctl status)") }
             if !progress.isEmpty {
                 func sum(_ counts: KeyPath<ProgrammeProgress, [String: Int]>, _ key: String) -> Int {
                     progress.map { $0[keyPath: counts][key] ?? 0 }.reduce(0, +)

@@ -22,6 +22,18 @@ public enum JournalMessage: String, CaseIterable, Sendable {
     case stopping = "4137e6a06bc543e283325c6e1b721ac5"
     /// The configuration at start is invalid; the daemon exits 78 (EX_CONFIG).
     case configInvalid = "2fb8863c1316488685f175af94250bb6"
+    /// `rolloutd deliver` opened the store and told systemd READY=1 (DLV-1).
+    case delivererStarted = "77e510f83165440e85eabb6184f9aa8a"
+    /// One summary per delivery round: attempts, delivered, retried, dead-lettered (DLV-4).
+    case deliveryRound = "586927cd2d4b4f628dfcdf1f8b632b2c"
+    /// A webhook answered 410 Gone and was disabled; its open deliveries are dead letters (DLV-2).
+    case webhookDisabled = "5461cc3ce1a243b79d710c16e25f5e12"
+    /// Release management or the upgrade programme was paused for a partner or organisation (OPS-1).
+    case paused = "78ad01232f114651b8fdf3d4dcbd230f"
+    /// A pause ended; what fell due is decided at this wake (OPS-1).
+    case resumed = "c68a06e7cc2742ab9045295695ca5927"
+    /// A partner's programme paused itself: its failure threshold was exceeded (OPS-3).
+    case failureThreshold = "e64e50648b4c43bf8b43e6addb56ae14"
 
     /// The UUID form journald's catalog uses (32 lowercase hex digits).
     public var id: String { rawValue }

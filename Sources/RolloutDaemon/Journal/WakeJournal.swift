@@ -46,6 +46,19 @@ enum WakeJournal {
 extension WakeJournal {
     /// A wake that decided nothing is a debug entry; idle stretches are summarized instead
     /// (agents reporting every few seconds would otherwise write thousands of info entries a day).
+    /// `log_level = "debug"`: which rule decided what at this wake, one entry per organisation
+    /// (and one for partner-level decisions), with counts — never one entry per endpoint.
+    static func logOrganisations(_ decisions: [(organisation: String?, decisions: [String: Int])]?, of summary: WakeSummary,
+                                 to logger: Logger) {
+        for (organisation, counts) in decisions ?? [] {
+            let text = counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            var metadata: Logger.Metadata = ["rollout.wake_at": "\(Instant.format(summary.at))"]
+            if let organisation { metadata["rollout.org"] = "\(organisation)" }
+            logger.debug("wake \(Instant.format(summary.at)): \(organisation.map { "organisation \($0)" } ?? "partner level"): \(text)",
+                         metadata: metadata)
+        }
+    }
+
     static func logIdle(_ summary: WakeSummary, to logger: Logger) {
         logger.debug("wake \(Instant.format(summary.at)): no decisions", metadata: [
             "MESSAGE_ID": "\(JournalMessage.wake.id)",
@@ -124,6 +137,9 @@ extension JournalNote.Kind {
     var messageID: JournalMessage {
         switch self {
         case .changeApplied: .changeApplied
+        case .paused: .paused
+        case .resumed: .resumed
+        case .failureThreshold: .failureThreshold
         }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 
 /// `rolloutctl forecast`: the real engine run forward on a private copy of the database, so
 /// the store is left exactly as it was, and what every upcoming wake would do.
-public struct Forecast: Codable, Sendable {
+public struct Forecast: Encodable, Sendable {
     public struct Wake: Codable, Sendable {
         public let at: Date
         public let reasons: [WakeReason]
@@ -15,19 +15,24 @@ public struct Forecast: Codable, Sendable {
         /// Decisions and notifications for the partner or organisation asked about (all when unfiltered).
         public let decisions: [String: Int]
         public let notifications: [String: Int]
+        /// Decisions by organisation (same filter): who moves.
+        public let organisations: [String: Int]
         public let late: Bool
         /// `decisions`, typed: rule, kind, after-value and count, same filter.
         public let decisionCounts: [DecisionCount]
 
         enum CodingKeys: String, CodingKey {
-            case at, reasons, summary, decisions, notifications, late
+            case at, reasons, summary, decisions, notifications, organisations, late
             case decisionCounts = "decision_counts"
         }
     }
 
-    /// Endpoints upgrading on one local day of the calendar zone.
+    /// Endpoints upgrading on one local day of the calendar zone; every day of the period is
+    /// listed, quiet ones with zeros.
     public struct Day: Codable, Sendable {
         public let date: String
+        /// `Mon` … `Sun`.
+        public let weekday: String
         /// Endpoints given a newer target version (CAD-2).
         public let retargeted: Int
         /// Endpoints whose generation upgrade starts installing (UPG-6).
@@ -38,12 +43,19 @@ public struct Forecast: Codable, Sendable {
     public let through: Date
     public let wakes: [Wake]
     public let days: [Day]
+    /// Subject by subject, for comparing with another run (OPS-4); not part of the JSON.
+    public let outcome: ForecastOutcome
+
+    enum CodingKeys: String, CodingKey {
+        case from, through, wakes, days
+    }
 
     /// Runs the loop from the store's cursor (the virtual daemon resumes at `now`, so overdue
     /// wakes come first, marked late) through `now + days` on a copy made with SQLite's online
-    /// backup. `progress` is told each wake's instant.
+    /// backup. `hypothesis`, when given, makes requests on the copy first (what-if, OPS-4).
+    /// `progress` is told each wake's instant.
     public static func run(store: Store, rules: [any WakeRule], settings: LoopSettings, now: Date, days: Int,
-                           partner: String?, organisation: String?,
+                           partner: String?, organisation: String?, hypothesis: ((Store) throws -> Void)? = nil,
                            progress: @escaping @Sendable (Date) -> Void = { _ in }) async throws -> Forecast {
         let directory = try privateDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -51,6 +63,7 @@ public struct Forecast: Codable, Sendable {
         try store.backup(to: copyPath)
         let copy = try Store(path: copyPath)
         let cursor = try copy.startClock(at: now)
+        try hypothesis?(copy)
         let through = settings.rules.calendar.adding(days: days, to: now)
         let summaries = Mutex<[WakeSummary]>([])
         let loop = WakeLoop(store: copy, rules: rules, clock: VirtualClock(startingAt: max(now, cursor)), settings: { settings }) { event in
@@ -65,9 +78,12 @@ public struct Forecast: Codable, Sendable {
         let wakes = summaries.withLock { $0 }.map { summary in
             Wake(at: summary.at, reasons: summary.reasons, summary: summary.decisions,
                  decisions: activity[summary.at]?.decisions ?? [:], notifications: activity[summary.at]?.notifications ?? [:],
-                 late: summary.late, decisionCounts: activity[summary.at]?.decisionCounts ?? [])
+                 organisations: activity[summary.at]?.organisations ?? [:], late: summary.late,
+                 decisionCounts: activity[summary.at]?.decisionCounts ?? [])
         }
-        return Forecast(from: cursor, through: through, wakes: wakes, days: Self.days(wakes, calendar: settings.rules.calendar))
+        return Forecast(from: cursor, through: through, wakes: wakes,
+                        days: Self.days(wakes, from: min(cursor, now), through: through, calendar: settings.rules.calendar),
+                        outcome: try copy.outcome(after: cursor, through: through))
     }
 
     /// A fresh 0700 directory under `$TMPDIR` (mkdtemp): the copy is a full copy of customer
@@ -81,7 +97,7 @@ public struct Forecast: Codable, Sendable {
         return URL(fileURLWithPath: String(cString: made))
     }
 
-    private static func days(_ wakes: [Wake], calendar: BusinessCalendar) -> [Day] {
+    private static func days(_ wakes: [Wake], from: Date, through: Date, calendar: BusinessCalendar) -> [Day] {
         var byDay: [LocalDate: (Int, Int)] = [:]
         for wake in wakes {
             let day = calendar.localDate(of: wake.at)
@@ -93,6 +109,8 @@ public struct Forecast: Codable, Sendable {
                 }
             }
         }
-        return byDay.keys.sorted().map { Day(date: $0.description, retargeted: byDay[$0]!.0, installing: byDay[$0]!.1) }
+        return calendar.localDates(from: from, through: through).map { day in
+            Day(date: day.description, weekday: day.weekdayAbbreviation, retargeted: byDay[day]?.0 ?? 0, installing: byDay[day]?.1 ?? 0)
+        }
     }
 }

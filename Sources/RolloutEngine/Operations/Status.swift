@@ -26,12 +26,17 @@ public struct StatusReport: Codable, Sendable {
     public struct PendingChange: Codable, Sendable {
         public let id: Int64
         public let subject: String
+        /// The partner that made the request, or the organisation's partner for a customer's.
+        public let partner: String
         public let change: String
+        /// `partner` or `customer`.
+        public let requestedBy: String
         public let requestedAt: Date
         public let applyBy: Date
 
         enum CodingKeys: String, CodingKey {
-            case id, subject, change
+            case id, subject, partner, change
+            case requestedBy = "requested_by"
             case requestedAt = "requested_at"
             case applyBy = "apply_by"
         }
@@ -93,15 +98,22 @@ public struct StatusReport: Codable, Sendable {
     public let behind: Bool
     public let pending: PendingCounts
     public let pendingChanges: [PendingChange]
+    /// Rows the wakes skip because they break a rule (DMN-7), until repaired.
+    public let skippedRows: [SkippedRow]
+    /// Pauses not yet resumed (OPS-1), oldest first.
+    public let pauses: [PauseRecord]
     public let health: Health
+    /// Per-webhook delivery health (DLV-4).
+    public let webhooks: [WebhookHealth]
 
     enum CodingKeys: String, CodingKey {
-        case now, daemon, behind, pending, health
+        case now, daemon, behind, pending, health, webhooks, pauses
         case processedThrough = "processed_through"
         case lastWake = "last_wake"
         case nextWake = "next_wake"
         case lagSeconds = "lag_seconds"
         case pendingChanges = "pending_changes"
+        case skippedRows = "skipped_rows"
     }
 }
 
@@ -127,18 +139,7 @@ extension Store {
                 return StatusReport.LastWake(at: Instant.date(row["at"]), reasons: summary.reasons, processedAt: Instant.date(row["processed_at"]),
                                              late: row["late"], summary: summary)
             }
-            let changes = try Row.fetchAll(db, sql: """
-                SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override, requested_at, apply_by
-                FROM schedule_change WHERE \(SQLCondition.pendingChange) ORDER BY apply_by, id
-                """).compactMap { row -> StatusReport.PendingChange? in
-                guard let request = try ScheduleChanges.request(row) else { return nil }
-                let subject = switch request.subject {
-                case .organisation(let id): "organisation:\(id)"
-                case .partner(let id): "partner:\(id)"
-                }
-                return StatusReport.PendingChange(id: row["id"], subject: subject, change: request.edit.summary,
-                                                  requestedAt: request.requestedAt, applyBy: request.applyBy)
-            }
+            let changes = try ScheduleChanges.pendingList(db, partner: nil, organisation: nil)
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64) ?? 0
@@ -149,8 +150,11 @@ extension Store {
                 lagSeconds: lag, behind: TimeInterval(lag) > tolerance || daemon.down,
                 pending: try Self.pendingCounts(db),
                 pendingChanges: changes,
+                skippedRows: try Self.skippedRows(db),
+                pauses: try Self.openPauses(db, partner: nil, organisation: nil),
                 health: StatusReport.Health(database: path, schemaVersion: try Migrations.migrator.appliedIdentifiers(db).count,
-                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal))
+                                            latestSchemaVersion: Migrations.latestVersion, sizeBytes: pageSize * pages, walBytes: wal),
+                webhooks: try Self.webhookHealth(db))
         }
     }
 }

@@ -38,9 +38,12 @@ public struct Explanation: Codable, Sendable {
     public let schedule: DecisionValue
     public let reasons: [ScheduleReason]
     public let endpoints: [EndpointTarget]
+    /// Pauses in force for the organisation, its own or its partners' (OPS-1): while one holds
+    /// release management, the targets above are not applied.
+    public let pauses: [PauseRecord]
 
     enum CodingKeys: String, CodingKey {
-        case organisation, at, cadence, reasons, endpoints, schedule
+        case organisation, at, cadence, reasons, endpoints, schedule, pauses
         case deferWeeks = "defer_weeks"
     }
 }
@@ -96,7 +99,8 @@ extension Store {
             }
             return Explanation(organisation: organisation, at: at, cadence: effective.schedule.cadence.rawValue,
                                deferWeeks: effective.schedule.deferralWeeks, schedule: .schedule(effective.schedule),
-                               reasons: effective.reasons, endpoints: targets)
+                               reasons: effective.reasons, endpoints: targets,
+                               pauses: try Self.openPauses(db, partner: nil, organisation: organisation))
         }
     }
 }

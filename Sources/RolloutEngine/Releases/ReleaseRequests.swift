@@ -95,17 +95,25 @@ extension Store {
             guard let row = try Row.fetchOne(db, sql: "SELECT installed_version, organisation_id FROM endpoint WHERE id = ?", arguments: [endpoint]) else {
                 throw StoreError(code: .notFound, message: "unknown endpoint '\(endpoint)'")
             }
-            let before: String = row["installed_version"]
-            try db.execute(sql: """
-                UPDATE endpoint SET installed_version = ?, installed_version_key = ?, installed_reported_at = ?, last_check_in = ?
-                WHERE id = ?
-                """, arguments: [version.description, version.sortKey, Instant.seconds(instant), Instant.seconds(instant), endpoint])
-            try DecisionLog.record(db, Decision(
-                at: instant, kind: .installedReported, subjectKind: "endpoint", subjectID: endpoint, organisation: row["organisation_id"],
-                before: "installed \(before)", after: "installed \(version)",
-                beforeValue: DecisionValue(version: before), afterValue: DecisionValue(version: version.description)))
-            try RetargetRequest.add(db, scope: "endpoint:\(endpoint)", at: instant)
+            try Self.recordInstalledVersion(db, endpoint: endpoint, organisation: row["organisation_id"], before: row["installed_version"],
+                                            version: version, at: instant)
         }
+    }
+
+    /// The write of a reported installed version, shared by the CLI's report and the API's
+    /// check-ins: the version, an `installed_reported` decision in the audit trail, and a
+    /// retarget request.
+    static func recordInstalledVersion(_ db: Database, endpoint: String, organisation: String, before: String, version: Version,
+                                       at instant: Date) throws {
+        try db.execute(sql: """
+            UPDATE endpoint SET installed_version = ?, installed_version_key = ?, installed_reported_at = ?, last_check_in = ?
+            WHERE id = ?
+            """, arguments: [version.description, version.sortKey, Instant.seconds(instant), Instant.seconds(instant), endpoint])
+        try DecisionLog.record(db, Decision(
+            at: instant, kind: .installedReported, subjectKind: "endpoint", subjectID: endpoint, organisation: organisation,
+            before: "installed \(before)", after: "installed \(version)",
+            beforeValue: DecisionValue(version: before), afterValue: DecisionValue(version: version.description)))
+        try RetargetRequest.add(db, scope: "endpoint:\(endpoint)", at: instant)
     }
 }
 

@@ -4,15 +4,21 @@ import RolloutCore
 import RolloutStore
 
 /// Billing-day declarations (UPG-9): a monthly legacy declaration on each billing day while a
-/// partner in the programme still has legacy customers, and one final declaration when its last
-/// legacy customer is upgraded.
+/// partner still has legacy customers — whether or not it has a programme yet — and one final
+/// declaration when its last legacy customer is upgraded.
 enum Declarations {
-    /// The billing instants of partners in a programme that still owe declarations, strictly
-    /// after `cursor`; partners sharing a billing day share one computation.
+    /// Partners that owe monthly declarations: legacy customers, no final declaration yet.
+    private static let declaring = """
+        pa.final_declaration_at IS NULL AND EXISTS (
+            SELECT 1 FROM organisation_partner op JOIN organisation o ON o.id = op.organisation_id
+            WHERE op.partner_id = pa.id AND o.generation = 'legacy')
+        """
+
+    /// The billing instants of partners that still owe declarations, strictly after `cursor`;
+    /// partners sharing a billing day share one computation.
     static func nextBillingInstant(_ db: Database, after cursor: Date, calendar: BusinessCalendar) throws -> Date? {
-        try Int.fetchAll(db, sql: """
-            SELECT DISTINCT pa.billing_day FROM programme p JOIN partner pa ON pa.id = p.partner_id WHERE pa.final_declaration_at IS NULL
-            """).compactMap { try? BillingDay($0).next(after: cursor, calendar: calendar) }.min()
+        try Int.fetchAll(db, sql: "SELECT DISTINCT pa.billing_day FROM partner pa WHERE \(declaring)")
+            .compactMap { try? BillingDay($0).next(after: cursor, calendar: calendar) }.min()
     }
 
     /// Monthly declarations for every partner whose billing instant fell in (previous, wake].
@@ -20,8 +26,7 @@ enum Declarations {
         let db = wake.db
         let calendar = wake.rules.calendar
         for row in try Row.fetchAll(db, sql: """
-            SELECT pa.id, pa.name, pa.locale, pa.billing_day FROM programme p JOIN partner pa ON pa.id = p.partner_id
-            WHERE pa.final_declaration_at IS NULL ORDER BY pa.id
+            SELECT pa.id, pa.name, pa.locale, pa.billing_day FROM partner pa WHERE \(declaring) ORDER BY pa.id
             """) {
             guard let billingDay = try? BillingDay(row["billing_day"]) else { continue }
             let billing = billingDay.next(after: wake.previous, calendar: calendar)
@@ -43,10 +48,8 @@ enum Declarations {
     /// partner's last legacy customer.
     static func afterUpgrade(_ wake: inout WakeContext, partner: String, legacyBefore: Int, at instant: Date) throws {
         let db = wake.db
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT pa.name, pa.locale, pa.final_declaration_at, EXISTS (SELECT 1 FROM programme WHERE partner_id = pa.id) AS in_programme
-            FROM partner pa WHERE pa.id = ?
-            """, arguments: [partner]), row["in_programme"] as Bool else { return }
+        guard let row = try Row.fetchOne(db, sql: "SELECT pa.name, pa.locale, pa.final_declaration_at FROM partner pa WHERE pa.id = ?",
+                                         arguments: [partner]) else { return }
         let after = try Orders.legacyCustomers(db, partner: partner)
         guard LegacyDeclarations.onUpgrade(legacyCustomersBefore: legacyBefore, legacyCustomersAfter: after,
                                            finalDeclared: row["final_declaration_at"] as Int64? != nil) != nil else { return }

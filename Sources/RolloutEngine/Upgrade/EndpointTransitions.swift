@@ -13,15 +13,17 @@ import RolloutStore
 enum EndpointTransitions {
     /// Endpoints whose automatic-upgrade time has come are told an upgrade is available and may
     /// be deferred until D (or install at once with a zero deferral limit). Paused while their
-    /// organisation has an open order (UPG-4).
+    /// organisation has an open order (UPG-4) or its programme is paused (OPS-1).
     static func trigger(_ wake: inout WakeContext) throws {
         let db = wake.db
         let defaultDays = wake.rules.policy.endUserDeferralDays
+        let unlessPaused = try Pauses.unlessHeld(db, .programme, organisation: "e.organisation_id", at: wake.wake.at)
         let groups = try Row.fetchAll(db, sql: """
             SELECT DISTINCT e.upgrade_at, coalesce(p.end_user_deferral_days, ?) AS days
             FROM endpoint e JOIN organisation o ON o.id = e.organisation_id LEFT JOIN partner p ON p.id = o.upgrade_partner_id
             WHERE e.upgrade_state = 'pending' AND e.upgrade_at <= ?
               AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+              \(unlessPaused)
             ORDER BY e.upgrade_at
             """, arguments: [defaultDays, Instant.seconds(wake.wake.at)])
         for group in groups {
@@ -40,6 +42,7 @@ enum EndpointTransitions {
                 FROM endpoint e JOIN organisation o ON o.id = e.organisation_id LEFT JOIN partner p ON p.id = o.upgrade_partner_id
                 WHERE e.upgrade_state = 'pending' AND e.upgrade_at = ? AND coalesce(p.end_user_deferral_days, ?) = ?
                   AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u")))
+                  \(unlessPaused)
                 """, arguments: [Instant.seconds(triggerAt), defaultDays, days])
             try move(&wake, to: step.record.state, set: "upgrade_at = NULL, triggered_at = ?, deferral_deadline = ?, next_reminder_at = NULL",
                      arguments: [Instant.seconds(triggerAt), step.record.deferralDeadline.map(Instant.seconds)])
@@ -53,11 +56,12 @@ enum EndpointTransitions {
     /// (UPG-6); after downtime both may be due at one wake, each with its own due instant.
     static func remind(_ wake: inout WakeContext) throws {
         let db = wake.db
+        let unlessPaused = try Pauses.unlessHeld(db, .programme, organisation: "e.organisation_id", at: wake.wake.at)
         for _ in 0..<2 {
             try stage(db, """
                 SELECT e.id, e.organisation_id, o.upgrade_partner_id, e.user_id, e.upgrade_state, e.next_reminder_at
                 FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
-                WHERE e.next_reminder_at IS NOT NULL AND e.next_reminder_at <= ? AND e.upgrade_state = 'deferred'
+                WHERE e.next_reminder_at IS NOT NULL AND e.next_reminder_at <= ? AND e.upgrade_state = 'deferred' \(unlessPaused)
                 """, arguments: [Instant.seconds(wake.wake.at)])
             let staged = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.transition") ?? 0
             guard staged > 0 else { return }
@@ -74,12 +78,16 @@ enum EndpointTransitions {
         }
     }
 
-    /// D reached without the user choosing: the upgrade installs (UPG-6).
+    /// D reached without the user choosing: the upgrade installs (UPG-6) — unless the
+    /// organisation has an open order: then nothing of it moves by time (UPG-4), and the install
+    /// happens at the wake that closes the order.
     static func deadlines(_ wake: inout WakeContext) throws {
+        let unlessPaused = try Pauses.unlessHeld(wake.db, .programme, organisation: "e.organisation_id", at: wake.wake.at)
         try stage(wake.db, """
             SELECT e.id, e.organisation_id, o.upgrade_partner_id, e.user_id, e.upgrade_state, e.deferral_deadline
             FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
             WHERE e.upgrade_state IN ('notified','deferred') AND e.deferral_deadline <= ?
+              AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = e.organisation_id AND \(SQLCondition.openOrder("u"))) \(unlessPaused)
             """, arguments: [Instant.seconds(wake.wake.at)])
         try move(&wake, to: .installing, set: "next_reminder_at = NULL", arguments: [])
         try notifyEndUsers(&wake, kind: .endpointInstalling, occurrence: "e.triggered_at")

@@ -146,12 +146,13 @@ enum Orders {
             CROSS JOIN organisation_partner op ON op.partner_id = p.partner_id
             JOIN organisation o ON o.id = op.organisation_id
             JOIN partner pa ON pa.id = p.partner_id
-            WHERE p.auto_upgrade_at <= ? AND o.generation = 'legacy'
+            WHERE p.auto_upgrade_at <= ?1 AND o.generation = 'legacy'
               AND NOT EXISTS (SELECT 1 FROM upgrade_order u WHERE u.organisation_id = o.id)
               AND op.partner_id = (SELECT min(op2.partner_id) FROM organisation_partner op2 JOIN programme p2 ON p2.partner_id = op2.partner_id
-                                   WHERE op2.organisation_id = o.id AND p2.auto_upgrade_at <= ?)
+                                   WHERE op2.organisation_id = o.id AND p2.auto_upgrade_at <= ?1)
+              AND NOT \(Pauses.organisationHeld(.programme, organisation: "o.id", at: "?1"))
             ORDER BY o.id
-            """, arguments: [at, at])
+            """, arguments: [at])
         for row in candidates {
             let organisation: String = row["id"], partner: String = row["partner_id"]
             guard let checklist = readiness[organisation] else { continue }

@@ -13,7 +13,8 @@ enum ProgrammeEvents {
         let due = try Row.fetchAll(db, sql: """
             SELECT p.partner_id, p.announce_at, p.window_start_at, p.auto_upgrade_at, pa.name, pa.locale
             FROM programme p JOIN partner pa ON pa.id = p.partner_id
-            WHERE p.announced_at IS NULL AND p.announce_at <= ? ORDER BY p.partner_id
+            WHERE p.announced_at IS NULL AND p.announce_at <= ?1
+              AND NOT \(Pauses.partnerHeld(.programme, partner: "p.partner_id", at: "?1")) ORDER BY p.partner_id
             """, arguments: [Instant.seconds(wake.wake.at)])
         for row in due {
             let partner: String = row["partner_id"]
@@ -46,7 +47,8 @@ enum ProgrammeEvents {
         let db = wake.db
         let due = try Row.fetchAll(db, sql: """
             SELECT p.partner_id, p.window_start_at, p.auto_upgrade_at, pa.name, pa.locale FROM programme p JOIN partner pa ON pa.id = p.partner_id
-            WHERE p.window_opened_at IS NULL AND p.window_start_at <= ? ORDER BY p.partner_id
+            WHERE p.window_opened_at IS NULL AND p.window_start_at <= ?1
+              AND NOT \(Pauses.partnerHeld(.programme, partner: "p.partner_id", at: "?1")) ORDER BY p.partner_id
             """, arguments: [Instant.seconds(wake.wake.at)])
         for row in due {
             let partner: String = row["partner_id"]

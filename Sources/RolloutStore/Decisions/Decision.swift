@@ -37,6 +37,12 @@ public enum DecisionKind: String, CaseIterable, Codable, Sendable, DatabaseValue
     case endpointUpgrade = "endpoint_upgrade"
     /// UPG-9: the partner's final legacy declaration.
     case finalDeclaration = "final_declaration"
+    /// OPS-1: release management or the programme of a partner or organisation was paused.
+    case paused
+    /// OPS-1: a pause ended.
+    case resumed
+    /// OPS-3: a partner's programme paused itself, its failure threshold exceeded.
+    case failureThreshold = "failure_threshold"
 
     /// Reads a stored kind (NULL on rows older than kinds); an unknown one names its row.
     package static func stored(_ text: String?, row id: Int64) throws -> DecisionKind? {
@@ -62,6 +68,8 @@ public enum DecisionKind: String, CaseIterable, Codable, Sendable, DatabaseValue
         case .endpointUpgrade: "UPG-6"
         case .orderPlacedAutomatically, .upgradeHeld: "UPG-7"
         case .finalDeclaration: "UPG-9"
+        case .paused, .resumed: "OPS-1"
+        case .failureThreshold: "OPS-3"
         }
     }
 }
@@ -99,12 +107,16 @@ public struct DecisionValue: Codable, Equatable, Sendable {
     /// UPG-9: `final`.
     public var declaration: String?
     public var legacyCustomers: Int?
+    /// OPS-1: the area a pause holds (`releases`, `programme`) and who paused or resumed it.
+    public var area: String?
+    public var actor: String?
 
     public init(version: String? = nil, cadence: Cadence? = nil, deferralWeeks: Int? = nil, legacyDeferralMonths: Int? = nil,
                 change: String? = nil, allowCustomerOverride: Bool? = nil, upgradeState: EndpointUpgradeState? = nil,
                 event: String? = nil, ready: Bool? = nil, failingItems: [String]? = nil, order: Int64? = nil,
                 orderState: String? = nil, generation: String? = nil, endpoints: Int? = nil, upgradeAt: Date? = nil,
-                reason: String? = nil, programme: String? = nil, declaration: String? = nil, legacyCustomers: Int? = nil) {
+                reason: String? = nil, programme: String? = nil, declaration: String? = nil, legacyCustomers: Int? = nil,
+                area: String? = nil, actor: String? = nil) {
         self.version = version
         self.cadence = cadence
         self.deferralWeeks = deferralWeeks
@@ -124,6 +136,8 @@ public struct DecisionValue: Codable, Equatable, Sendable {
         self.programme = programme
         self.declaration = declaration
         self.legacyCustomers = legacyCustomers
+        self.area = area
+        self.actor = actor
     }
 
     /// A schedule: `{cadence, deferral_weeks}`.
@@ -132,7 +146,7 @@ public struct DecisionValue: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, cadence, change, event, ready, order, generation, endpoints, reason, programme, declaration
+        case version, cadence, change, event, ready, order, generation, endpoints, reason, programme, declaration, area, actor
         case deferralWeeks = "deferral_weeks"
         case legacyDeferralMonths = "legacy_deferral_months"
         case allowCustomerOverride = "allow_customer_override"

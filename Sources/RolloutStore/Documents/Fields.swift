@@ -4,12 +4,12 @@ import RolloutCore
 /// Typed reads of one JSON object's fields. Each read records the key as known; a bad value
 /// records a problem at `path.key` and reads as nil, so one pass finds every problem.
 struct Fields {
-    let object: [String: Any]
+    let object: [String: DocumentValue]
     let path: String
     private(set) var problems: [DocumentProblem] = []
     private var known: Set<String> = []
 
-    init(object: [String: Any], path: String) {
+    init(object: [String: DocumentValue], path: String) {
         self.object = object
         self.path = path
     }
@@ -30,19 +30,36 @@ struct Fields {
         }
     }
 
-    private mutating func raw(_ key: String, required: Bool) -> Any? {
+    private mutating func raw(_ key: String, required: Bool) -> DocumentValue? {
         known.insert(key)
-        guard let value = object[key], !(value is NSNull) else {
+        guard let value = object[key], !value.isNull else {
             if required { problem(key, "required") }
             return nil
         }
         return value
     }
 
+    /// The longest string a document may give, in UTF-8 bytes: names and texts are copied into
+    /// notifications, so a 10 MB name would be copied into every one of them (DMN-7).
+    static let maximumBytes = 256
+
+    /// A string in Unicode NFC, so that two spellings of `café` are one id in SQLite, which
+    /// compares bytes, as they already are one in Swift, which compares characters. ASCII is NFC
+    /// already: only other text goes through Foundation's normalisation (a document holds
+    /// millions of strings).
+    static func normalised(_ string: String) -> String {
+        string.utf8.allSatisfy { $0 < 0x80 } ? string : string.precomposedStringWithCanonicalMapping
+    }
+
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let string = value as? String else {
+        guard case .string(let raw) = value else {
             problem(key, "expected a string")
+            return nil
+        }
+        let string = Self.normalised(raw)
+        guard string.utf8.count <= Self.maximumBytes else {
+            problem(key, "\(string.utf8.count) bytes is too long: at most \(Self.maximumBytes) bytes of UTF-8")
             return nil
         }
         return string
@@ -50,21 +67,47 @@ struct Fields {
 
     mutating func required(_ key: String) -> String? { string(key, required: true) }
 
-    /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere.
+    /// Ids are non-empty strings of letters, digits and `-_.:@`, so they print safely everywhere;
+    /// at most 128 bytes of UTF-8 in NFC (characters undercount: combining marks are free).
     mutating func id(_ key: String) -> String? {
         guard let id = string(key, required: true) else { return nil }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
-        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy(allowed.contains) else {
-            problem(key, "'\(id)' is not a valid id (1–128 letters, digits or -_.:@)")
+        guard Self.isID(id) else {
+            problem(key, "'\(id)' is not a valid id (1–128 bytes of letters, digits or -_.:@, in NFC)")
             return nil
         }
         return id
     }
 
+    static func isID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy(isIDScalar)
+    }
+
+    /// The allowed id characters; ASCII ones are decided without a CharacterSet lookup, since
+    /// a document holds a million ids.
+    private static let idCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+    private static func isIDScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", ":", "@": true
+        default: scalar.isASCII ? false : idCharacters.contains(scalar)
+        }
+    }
+
     mutating func strings(_ key: String) -> [String]? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let strings = value as? [String] else {
+        guard case .array(let elements) = value else {
             problem(key, "expected an array of strings")
+            return nil
+        }
+        var strings: [String] = []
+        for element in elements {
+            guard case .string(let string) = element else {
+                problem(key, "expected an array of strings")
+                return nil
+            }
+            strings.append(Self.normalised(string))
+        }
+        guard strings.count <= 64, strings.allSatisfy({ $0.utf8.count <= Self.maximumBytes }) else {
+            problem(key, "too long: at most 64 strings of at most \(Self.maximumBytes) bytes each")
             return nil
         }
         return strings
@@ -72,18 +115,16 @@ struct Fields {
 
     mutating func bool(_ key: String) -> Bool? {
         guard let value = raw(key, required: false) else { return nil }
-        // JSONSerialization gives NSNumber for both numbers and booleans; only a real boolean passes.
-        guard let number = value as? NSNumber, number.isJSONBoolean else {
+        guard case .bool(let bool) = value else {
             problem(key, "expected true or false")
             return nil
         }
-        return number.boolValue
+        return bool
     }
 
     mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let number = value as? NSNumber, !number.isJSONBoolean,
-              let int = Int(exactly: number.doubleValue) else {
+        guard case .number(let number) = value, let int = Int(exactly: number) else {
             problem(key, "expected an integer")
             return nil
         }
@@ -125,7 +166,7 @@ struct Fields {
     /// `{"cadence": "latest", "defer_weeks": 2, "origin": "customer"}`; bounds per CAD-1.
     mutating func schedule(_ key: String) -> (Schedule, Actor?)? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let object = value as? [String: Any] else {
+        guard case .object(let object) = value else {
             problem(key, "expected an object with cadence and defer_weeks")
             return nil
         }
@@ -145,8 +186,18 @@ struct Fields {
     }
 }
 
-extension NSNumber {
-    /// JSONSerialization returns booleans and numbers alike as NSNumber; a boolean is stored as
-    /// a C `char` ("c"), which no JSON number produces.
-    fileprivate var isJSONBoolean: Bool { String(cString: objCType) == "c" }
+extension DocumentValue {
+    var isNull: Bool {
+        if case .null = self { true } else { false }
+    }
+
+    /// The value as a string, or nil when it is another kind of value.
+    var string: String? {
+        if case .string(let string) = self { string } else { nil }
+    }
+
+    /// The value as an object, or nil when it is another kind of value.
+    var object: [String: DocumentValue]? {
+        if case .object(let object) = self { object } else { nil }
+    }
 }

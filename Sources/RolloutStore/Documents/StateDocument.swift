@@ -16,6 +16,10 @@ public struct StateDocument: Sendable {
         var id: String, name: String, locale: Language, releaseManagement: Bool, allowCustomerOverride: Bool
         var schedule: Schedule?, upgradePolicy: UpgradePolicy, upgradeDelayDays: Int?, endUserDeferralDays: Int?, billingDay: Int
         var given: Set<String>
+        /// OPS-3; nil keeps the stored value (or the SPEC default).
+        var failureThresholdPercent: Int? = nil, failureThresholdMinimum: Int? = nil
+        /// The distributors answering this partner's orders (API-1); nil keeps the stored ones.
+        var distributors: [String]? = nil
     }
     public struct Organisation: Sendable {
         var id: String, name: String, partners: [String], generation: Generation

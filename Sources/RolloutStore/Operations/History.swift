@@ -4,7 +4,8 @@ import RolloutCore
 
 /// One line of a subject's audit trail (`rolloutctl history`): a decision or a notification.
 public struct HistoryEntry: Codable, Equatable, Sendable {
-    /// `decision` or `notification`.
+    /// `decision`, `notification`, or `request` (a write made through the API; `after` names its
+    /// token, API-2).
     public let type: String
     /// The wake instant of a decision, the due instant of a notification.
     public let at: Date
@@ -38,8 +39,9 @@ public enum HistorySubject: Sendable {
 
 extension Store {
     /// Every decision and notification about a subject, oldest first (indexes decision_by_*,
-    /// notification_by_*). `limit` keeps the newest entries.
-    public func history(of subject: HistorySubject, limit: Int) throws -> [HistoryEntry] {
+    /// notification_by_*), optionally only those at or after `since` and before `until`. `limit`
+    /// keeps the newest entries.
+    public func history(of subject: HistorySubject, since: Date? = nil, until: Date? = nil, limit: Int) throws -> [HistoryEntry] {
         try read { db in
             let (decisionFilter, notificationFilter, id): (String, String, String) = switch subject {
             case .organisation(let id):
@@ -47,6 +49,7 @@ extension Store {
             case .endpoint(let id): ("subject_kind = 'endpoint' AND subject_id = ?1", "endpoint_id = ?1", id)
             case .partner(let id): ("partner_id = ?1 OR (subject_kind = 'partner' AND subject_id = ?1)", "partner_id = ?1", id)
             }
+            // API requests share the decisions' subject columns, so the same filter selects them (API-2).
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM (
                     SELECT 'decision' AS type, wake_at AS at, rule, subject_kind || ':' || subject_id AS subject, before, after,
@@ -58,8 +61,13 @@ extension Store {
                            'partner:' || partner_id), NULL, NULL, audience, locale, late, idempotency_key, subject || ' — ' || body, id,
                            NULL, NULL, NULL
                     FROM notification WHERE \(notificationFilter)
-                ) ORDER BY at DESC, type, seq DESC LIMIT ?2
-                """, arguments: [id, limit])
+                    UNION ALL
+                    SELECT 'request', at, action, subject_kind || ':' || subject_id, NULL,
+                           'requested by token ''' || token_name || ''' (' || token_id || ', ' || role || ')',
+                           NULL, NULL, NULL, NULL, NULL, id, NULL, NULL, NULL
+                    FROM request_audit WHERE \(decisionFilter)
+                ) WHERE (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY at DESC, type, seq DESC LIMIT ?2
+                """, arguments: [id, limit, since.map(Instant.seconds), until.map(Instant.seconds)])
             return try rows.reversed().map { row in
                 let seq: Int64 = row["seq"]
                 return HistoryEntry(type: row["type"], at: Instant.date(row["at"]), rule: row["rule"], subject: row["subject"],

@@ -20,9 +20,10 @@ package enum SQLCondition {
         "(\(order).state = 'ordered' OR (\(order).answered_at IS NOT NULL AND \(order).applied_at IS NULL))"
     }
 
-    /// A schedule or toggle change requested and neither applied nor superseded yet (CAD-8); the
-    /// same text as the partial index `schedule_change_pending`, so the planner uses it.
-    package static let pendingChange = "applied_at IS NULL AND superseded_at IS NULL"
+    /// A schedule or toggle change requested and neither applied, superseded nor cancelled
+    /// (OPS-2) yet (CAD-8); it starts with the text of the partial index
+    /// `schedule_change_pending`, so the planner uses it.
+    package static let pendingChange = "applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL"
 
     private static let mobileList = Platform.allCases.filter { !$0.isDesktop }.map { "'\($0.rawValue)'" }.joined(separator: ",")
 }

@@ -52,7 +52,8 @@ public enum EntityKind: String, CaseIterable, Sendable {
         case .partners:
             """
             SELECT id, name, locale, release_management, allow_customer_override, cadence, defer_weeks,
-                   schedule_set_at, upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day
+                   schedule_set_at, upgrade_policy, upgrade_delay_days, end_user_deferral_days, billing_day,
+                   failure_threshold_percent, failure_threshold_minimum
             FROM partner ORDER BY id
             """
         case .organisations:
@@ -82,15 +83,54 @@ public enum EntityKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// The columns `rolloutctl get` shows by default; `-o wide` and `--json` show them all.
+    public var narrowColumns: [String] {
+        switch self {
+        case .partners: ["id", "name", "locale", "release_management", "cadence", "defer_weeks", "upgrade_policy"]
+        case .organisations: ["id", "name", "partners", "generation", "cadence", "defer_weeks"]
+        case .users: ["id", "organisation", "name", "automatic_upgrades"]
+        case .endpoints: ["id", "organisation", "platform", "installed_version", "target_version", "upgrade_state"]
+        case .releases: ["version", "automatic_date", "critical", "platforms"]
+        }
+    }
+
+    /// Which rows a `--partner`, `--org` or id filter keeps (?1 partner, ?2 organisation, ?3 id).
+    var filter: String {
+        switch self {
+        case .partners:
+            "(?1 IS NULL OR id = ?1) AND (?2 IS NULL OR id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = ?2)) AND (?3 IS NULL OR id = ?3)"
+        case .organisations:
+            "(?1 IS NULL OR id IN (SELECT organisation_id FROM organisation_partner WHERE partner_id = ?1)) AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR id = ?3)"
+        case .users, .endpoints:
+            "(?1 IS NULL OR organisation IN (SELECT organisation_id FROM organisation_partner WHERE partner_id = ?1)) AND (?2 IS NULL OR organisation = ?2) AND (?3 IS NULL OR id = ?3)"
+        case .releases:
+            "?1 IS NULL AND ?2 IS NULL AND (?3 IS NULL OR version = ?3)"
+        }
+    }
+
+    /// The singular, for messages and `get organisation ID`.
+    public var singular: SubjectKind {
+        switch self {
+        case .partners: .partner
+        case .organisations: .organisation
+        case .users: .user
+        case .endpoints: .endpoint
+        case .releases: .release
+        }
+    }
+
     static let flags: Set<String> = ["release_management", "allow_customer_override", "critical"]
     static let lists: Set<String> = ["partners", "platforms"]
 }
 
 extension Store {
-    /// Every stored entity of a kind, as ordered columns.
-    public func list(_ kind: EntityKind) throws -> (columns: [String], rows: [[JSONValue]]) {
+    /// The stored entities of a kind, as ordered columns: all of them, those of a partner or an
+    /// organisation, or the one with `id`.
+    public func list(_ kind: EntityKind, partner: String? = nil, organisation: String? = nil,
+                     id: String? = nil) throws -> (columns: [String], rows: [[JSONValue]]) {
         try read { db in
-            let statement = try db.makeStatement(sql: kind.query)
+            let statement = try db.makeStatement(sql: "SELECT * FROM (\(kind.query)) WHERE \(kind.filter)")
+            statement.arguments = [partner, organisation, id]
             let columns = statement.columnNames
             let rows = try Row.fetchAll(statement).map { row in
                 columns.enumerated().map { index, column in Self.json(row[index] as DatabaseValue, column: column) }

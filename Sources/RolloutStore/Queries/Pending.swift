@@ -8,9 +8,11 @@ public struct PendingCounts: Codable, Equatable, Sendable {
     public var openOrders: Int
     /// Endpoints with an automatic-upgrade time set and not yet reached (UPG-5).
     public var scheduledEndpointUpgrades: Int
+    /// Pauses not yet resumed (OPS-1), automatic ones (OPS-3) included.
+    public var pauses: Int
 
     enum CodingKeys: String, CodingKey {
-        case changes
+        case changes, pauses
         case openOrders = "open_orders"
         case scheduledEndpointUpgrades = "scheduled_endpoint_upgrades"
     }
@@ -26,6 +28,7 @@ extension Store {
         PendingCounts(
             changes: try Int.fetchOne(db, sql: "SELECT count(*) FROM schedule_change WHERE \(SQLCondition.pendingChange)") ?? 0,
             openOrders: try Int.fetchOne(db, sql: "SELECT count(*) FROM upgrade_order WHERE state = 'ordered'") ?? 0,
-            scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0)
+            scheduledEndpointUpgrades: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE upgrade_at IS NOT NULL") ?? 0,
+            pauses: try Int.fetchOne(db, sql: "SELECT count(*) FROM pause WHERE resumed_at IS NULL") ?? 0)
     }
 }

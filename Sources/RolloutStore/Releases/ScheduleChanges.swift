@@ -14,24 +14,41 @@ package enum ScheduleChanges {
             """).compactMap(request)
     }
 
-    package static func request(_ row: Row) throws -> ScheduleChangeRequest? {
+    /// The request a row holds, or nil when the row breaks the rules (a kind, actor or cadence
+    /// another process wrote that no request can have): such a row is skipped and reported by
+    /// the wake (DMN-7), never applied and never a deadline.
+    package static func request(_ row: Row) -> ScheduleChangeRequest? {
         let edit: ScheduleEdit
-        switch row["kind"] as String {
+        switch row["kind"] as String? {
         case "schedule":
-            guard let cadence = (row["cadence"] as String?).flatMap(Cadence.init(rawValue:)), let weeks: Int = row["defer_weeks"] else {
+            guard let cadence = (row["cadence"] as String?).flatMap(Cadence.init(rawValue:)), let weeks = row["defer_weeks"] as Int?,
+                  cadence.deferralWeeks.contains(weeks) else {
                 return nil
             }
             edit = .setSchedule(Schedule(stored: cadence, deferralWeeks: weeks))
         case "reset":
             edit = .resetSchedule
+        case "override":
+            guard let allow = row["allow_customer_override"] as Bool? else { return nil }
+            edit = .setAllowCustomerOverride(allow)
         default:
-            edit = .setAllowCustomerOverride(row["allow_customer_override"])
+            return nil
         }
+        guard let actor = (row["actor"] as String?).flatMap(Actor.init(rawValue:)),
+              let requestedAt = row["requested_at"] as Int64?, let applyBy = row["apply_by"] as Int64? else { return nil }
         let subject: SettingsSubject = (row["organisation_id"] as String?).map { .organisation($0) } ?? .partner(row["partner_id"])
         return ScheduleChangeRequest(
-            id: String(row["id"] as Int64), subject: subject, edit: edit,
-            requestedBy: try row.decode(Actor.self, forColumn: "actor"),
-            requestedAt: Instant.date(row["requested_at"]), applyBy: Instant.date(row["apply_by"]))
+            id: String(row["id"] as Int64), subject: subject, edit: edit, requestedBy: actor,
+            requestedAt: Instant.date(requestedAt), applyBy: Instant.date(applyBy))
+    }
+
+    /// Pending rows that hold no valid request, by id: skipped and reported (DMN-7).
+    package static func invalidPending(_ db: Database) throws -> [Int64] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, partner_id, organisation_id, actor, kind, cadence, defer_weeks, allow_customer_override,
+                   requested_at, apply_by
+            FROM schedule_change WHERE \(SQLCondition.pendingChange)
+            """).filter { request($0) == nil }.map { $0["id"] }
     }
 
     /// Stores a request that the permission rules already accepted (CAD-4).

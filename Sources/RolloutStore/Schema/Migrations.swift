@@ -25,6 +25,24 @@ package enum Migrations {
                 CREATE INDEX decision_by_kind ON decision(kind, wake_at) WHERE kind IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("delivery-v1: webhooks, deliveries, delivery cursor") { db in
+            try db.execute(sql: deliveryV1)
+        }
+        migrator.registerMigration("trust-2: skipped rows") { db in
+            try db.execute(sql: skippedRows)
+        }
+        migrator.registerMigration("api-1: tokens, request audit, distributors, end-user deliveries") { db in
+            try db.execute(sql: schemaAPI1)
+        }
+        migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
+            try db.execute(sql: opsControls)
+        }
+        migrator.registerMigration("engine-perf-1: incremental retargeting, indexes for per-organisation queries") { db in
+            try db.execute(sql: enginePerf1)
+        }
+        migrator.registerMigration("engine-perf-2: programme progress counted as it changes") { db in
+            try db.execute(sql: enginePerf2)
+        }
         return migrator
     }
 
@@ -72,6 +90,22 @@ package enum Migrations {
         let sql: String
     }
 
+    /// DMN-7: rows that break a rule, found by the wakes' checks. Each is skipped by the rules,
+    /// journaled once when first seen, listed by `status` and `rolloutctl skipped` while it is
+    /// there, and forgotten once repaired. `row_id` is the row's key in `table_name`.
+    private static let skippedRows = """
+    CREATE TABLE skipped_row (
+        kind TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, table_name, row_id)
+    ) STRICT, WITHOUT ROWID;
+    """
+
     /// DMN-8: the daemon's liveness, one row, written at every poll. `status` tells "running" from
     /// "stopped" with it, and `run` refuses to decide ahead of the wall clock on a database a daemon
     /// serves (DMN-9). Wall-clock Unix seconds, like `wake.processed_at`.
@@ -87,6 +121,151 @@ package enum Migrations {
         -- Set by a clean stop (SIGTERM); NULL while it runs or after a crash.
         stopped_at INTEGER
     ) STRICT;
+    """
+
+    /// The effective release each (schedule, platform) group was last retargeted to, so a wake
+    /// retargets only the groups whose effective release changed (issue #8). Empty after the
+    /// migration: the first wake retargets every group once. The indexes serve the queries that
+    /// otherwise walk every organisation: endpoints of a schedule group and the deferrals in use
+    /// (release-effective wakes), an organisation's orders (automatic orders UPG-7, progress
+    /// UPG-8), the organisations a partner upgraded (progress UPG-8).
+    private static let enginePerf1 = """
+    CREATE TABLE applied_effective_release (
+        cadence TEXT NOT NULL,
+        defer_weeks INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        PRIMARY KEY (cadence, defer_weeks, platform)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX organisation_by_effective_schedule ON organisation(effective_defer_weeks, effective_cadence);
+    CREATE INDEX organisation_by_upgrade_partner ON organisation(upgrade_partner_id) WHERE upgrade_partner_id IS NOT NULL;
+    CREATE INDEX upgrade_order_by_organisation ON upgrade_order(organisation_id, id);
+    """
+
+    /// UPG-8 progress per partner, kept by triggers as rows change, so STATUS= and `status` read
+    /// a few rows instead of recounting the fleet after every outside write (issue #8). Measures:
+    /// `organisation` (managed organisations by generation), `order` (managed organisations by
+    /// the state of their latest order, `none` without one), `endpoint` (endpoints of the
+    /// organisations the partner upgraded, by lifecycle state). Counts may reach 0 and stay.
+    private static let enginePerf2 = """
+    CREATE TABLE programme_count (
+        partner_id TEXT NOT NULL,
+        measure TEXT NOT NULL CHECK (measure IN ('organisation','order','endpoint')),
+        value TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (partner_id, measure, value)
+    ) STRICT, WITHOUT ROWID;
+
+    INSERT INTO programme_count
+    SELECT op.partner_id, 'organisation', o.generation, count(*) FROM organisation_partner op JOIN organisation o ON o.id = op.organisation_id
+    GROUP BY op.partner_id, o.generation;
+    INSERT INTO programme_count
+    SELECT partner_id, 'order', state, count(*) FROM (
+        SELECT op.partner_id, coalesce((SELECT u.state FROM upgrade_order u WHERE u.organisation_id = op.organisation_id
+                                        ORDER BY u.id DESC LIMIT 1), 'none') AS state
+        FROM organisation_partner op)
+    GROUP BY partner_id, state;
+    INSERT INTO programme_count
+    SELECT o.upgrade_partner_id, 'endpoint', e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
+    WHERE o.upgrade_partner_id IS NOT NULL AND e.upgrade_state IS NOT NULL GROUP BY o.upgrade_partner_id, e.upgrade_state;
+
+    -- Managing partners: generation and latest order of the organisation they gain or lose.
+    CREATE TRIGGER programme_count_partner_added AFTER INSERT ON organisation_partner BEGIN
+        INSERT INTO programme_count SELECT NEW.partner_id, 'organisation', generation, 1 FROM organisation WHERE id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+        INSERT INTO programme_count
+        SELECT NEW.partner_id, 'order', coalesce((SELECT state FROM upgrade_order WHERE organisation_id = NEW.organisation_id
+                                                  ORDER BY id DESC LIMIT 1), 'none'), 1 WHERE true
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_partner_removed AFTER DELETE ON organisation_partner BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE partner_id = OLD.partner_id AND measure = 'organisation'
+          AND value = (SELECT generation FROM organisation WHERE id = OLD.organisation_id);
+        UPDATE programme_count SET count = count - 1
+        WHERE partner_id = OLD.partner_id AND measure = 'order'
+          AND value = coalesce((SELECT state FROM upgrade_order WHERE organisation_id = OLD.organisation_id ORDER BY id DESC LIMIT 1), 'none');
+    END;
+    -- An organisation leaving takes its rows with it while it can still be read (its foreign-key
+    -- cascades would run after it is gone).
+    CREATE TRIGGER programme_count_organisation_removed BEFORE DELETE ON organisation BEGIN
+        DELETE FROM organisation_partner WHERE organisation_id = OLD.id;
+        DELETE FROM upgrade_order WHERE organisation_id = OLD.id;
+        DELETE FROM endpoint WHERE organisation_id = OLD.id;
+    END;
+    CREATE TRIGGER programme_count_generation AFTER UPDATE OF generation ON organisation
+    WHEN OLD.generation IS NOT NEW.generation BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'organisation' AND value = OLD.generation
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.id);
+        INSERT INTO programme_count SELECT partner_id, 'organisation', NEW.generation, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_upgrade_partner AFTER UPDATE OF upgrade_partner_id ON organisation
+    WHEN OLD.upgrade_partner_id IS NOT NEW.upgrade_partner_id BEGIN
+        UPDATE programme_count
+        SET count = count - (SELECT count(*) FROM endpoint e WHERE e.organisation_id = NEW.id AND e.upgrade_state = programme_count.value)
+        WHERE partner_id = OLD.upgrade_partner_id AND measure = 'endpoint';
+        INSERT INTO programme_count
+        SELECT NEW.upgrade_partner_id, 'endpoint', upgrade_state, count(*) FROM endpoint
+        WHERE organisation_id = NEW.id AND upgrade_state IS NOT NULL AND NEW.upgrade_partner_id IS NOT NULL GROUP BY upgrade_state
+        ON CONFLICT DO UPDATE SET count = count + excluded.count;
+    END;
+
+    -- Orders: only the latest order of an organisation counts.
+    CREATE TRIGGER programme_count_order_placed AFTER INSERT ON upgrade_order
+    WHEN NEW.id = (SELECT max(id) FROM upgrade_order WHERE organisation_id = NEW.organisation_id) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order'
+          AND value = coalesce((SELECT state FROM upgrade_order WHERE organisation_id = NEW.organisation_id AND id < NEW.id
+                                ORDER BY id DESC LIMIT 1), 'none')
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.organisation_id);
+        INSERT INTO programme_count SELECT partner_id, 'order', NEW.state, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_order_state AFTER UPDATE OF state ON upgrade_order
+    WHEN OLD.state IS NOT NEW.state AND NEW.id = (SELECT max(id) FROM upgrade_order WHERE organisation_id = NEW.organisation_id) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order' AND value = OLD.state
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.organisation_id);
+        INSERT INTO programme_count SELECT partner_id, 'order', NEW.state, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_order_removed AFTER DELETE ON upgrade_order
+    WHEN OLD.id > coalesce((SELECT max(id) FROM upgrade_order WHERE organisation_id = OLD.organisation_id), 0) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order' AND value = OLD.state
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = OLD.organisation_id);
+        INSERT INTO programme_count
+        SELECT partner_id, 'order', coalesce((SELECT state FROM upgrade_order WHERE organisation_id = OLD.organisation_id
+                                              ORDER BY id DESC LIMIT 1), 'none'), 1
+        FROM organisation_partner WHERE organisation_id = OLD.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+
+    -- Endpoints of upgraded organisations, by lifecycle state.
+    CREATE TRIGGER programme_count_endpoint_added AFTER INSERT ON endpoint WHEN NEW.upgrade_state IS NOT NULL BEGIN
+        INSERT INTO programme_count SELECT upgrade_partner_id, 'endpoint', NEW.upgrade_state, 1 FROM organisation
+        WHERE id = NEW.organisation_id AND upgrade_partner_id IS NOT NULL
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_endpoint_removed AFTER DELETE ON endpoint WHEN OLD.upgrade_state IS NOT NULL BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'endpoint' AND value = OLD.upgrade_state
+          AND partner_id = (SELECT upgrade_partner_id FROM organisation WHERE id = OLD.organisation_id);
+    END;
+    CREATE TRIGGER programme_count_endpoint_moved AFTER UPDATE OF upgrade_state, organisation_id ON endpoint
+    WHEN OLD.upgrade_state IS NOT NEW.upgrade_state OR OLD.organisation_id IS NOT NEW.organisation_id BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'endpoint' AND value = OLD.upgrade_state
+          AND partner_id = (SELECT upgrade_partner_id FROM organisation WHERE id = OLD.organisation_id);
+        INSERT INTO programme_count SELECT upgrade_partner_id, 'endpoint', NEW.upgrade_state, 1 FROM organisation
+        WHERE id = NEW.organisation_id AND upgrade_partner_id IS NOT NULL AND NEW.upgrade_state IS NOT NULL
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
     """
 
     private static let schemaV1 = """
@@ -327,5 +506,154 @@ package enum Migrations {
         id INTEGER PRIMARY KEY CHECK (id = 1),
         processed_through INTEGER NOT NULL
     ) STRICT;
+    """
+
+    /// Webhook delivery (DLV-1…5). A `webhook` is an endpoint registered for a partner's admins
+    /// (organisation NULL) or an organisation's customer admins; `delivery` is one notification
+    /// to one webhook, created by the deliverer as it reads the outbox in id order past
+    /// `delivery_cursor`. Deliveries of a webhook start after the outbox's last id at its
+    /// registration (`start_after`): a new endpoint is not flooded with history.
+    private static let deliveryV1 = """
+    CREATE TABLE webhook (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        -- A JSON array of notification kinds, or NULL for every kind its audience receives.
+        kinds TEXT,
+        secret TEXT NOT NULL CHECK (secret LIKE 'whsec_%'),
+        -- After a rotation the old secret signs too, until previous_secret_until (DLV-5).
+        previous_secret TEXT CHECK (previous_secret LIKE 'whsec_%'),
+        previous_secret_until INTEGER,
+        created_at INTEGER NOT NULL,
+        start_after INTEGER NOT NULL,
+        disabled_at INTEGER,
+        disabled_reason TEXT,
+        -- Health (DLV-4).
+        last_success_at INTEGER,
+        last_failure_at INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    ) STRICT;
+    CREATE INDEX webhook_by_partner ON webhook(partner_id, organisation_id);
+
+    -- pending: not yet tried, or redelivery requested; failed: tried, a retry is scheduled;
+    -- dead: retries ran out or the endpoint is gone; delivered: a 2xx was recorded, for good (DLV-2).
+    CREATE TABLE delivery (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,
+        notification_id INTEGER NOT NULL REFERENCES notification(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('pending','failed','dead','delivered')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        -- Retries give up give_up_after_seconds after this instant (creation, or a redelivery request).
+        retry_from INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        delivered_at INTEGER,
+        UNIQUE (webhook_id, notification_id)
+    ) STRICT;
+    CREATE INDEX delivery_due ON delivery(webhook_id, next_attempt_at, id) WHERE state IN ('pending','failed');
+    CREATE INDEX delivery_by_state ON delivery(state, webhook_id);
+    CREATE INDEX delivery_by_notification ON delivery(notification_id);
+
+    -- The last outbox id the deliverer has turned into deliveries.
+    CREATE TABLE delivery_cursor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        notification_id INTEGER NOT NULL
+    ) STRICT;
+    """
+
+    /// The integration API (SPEC §8).
+    private static let schemaAPI1 = """
+    -- API-1: bearer tokens. Only the SHA-256 of the secret is stored; the public id in the token
+    -- finds the row, then the hashes are compared in constant time. Exactly the scope columns of
+    -- its role are set.
+    CREATE TABLE api_token (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('partner','customer','distributor','agent')),
+        partner_id TEXT,
+        organisation_id TEXT,
+        distributor_id TEXT,
+        secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        revoked_at INTEGER,
+        CHECK ((partner_id IS NOT NULL) = (role = 'partner')),
+        CHECK ((organisation_id IS NOT NULL) = (role IN ('customer','agent'))),
+        CHECK ((distributor_id IS NOT NULL) = (role = 'distributor'))
+    ) STRICT;
+
+    -- API-2: who asked for each write made through the API, in the transaction of the write.
+    CREATE TABLE request_audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        token_id TEXT NOT NULL,
+        token_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        partner_id TEXT,
+        organisation_id TEXT,
+        -- The caller's id for the request (an agent's event_id): a retry finds it and is not applied again (API-3).
+        request_key TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX request_audit_by_key ON request_audit(subject_kind, subject_id, request_key) WHERE request_key IS NOT NULL;
+    CREATE INDEX request_audit_by_organisation ON request_audit(organisation_id, at) WHERE organisation_id IS NOT NULL;
+    CREATE INDEX request_audit_by_partner ON request_audit(partner_id, at) WHERE partner_id IS NOT NULL;
+    CREATE INDEX request_audit_by_subject ON request_audit(subject_kind, subject_id, at);
+
+    -- The distributors serving a partner (state document `distributors`): a distributor token
+    -- answers the orders of these partners only (API-1, UPG-4).
+    CREATE TABLE partner_distributor (
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        distributor_id TEXT NOT NULL,
+        PRIMARY KEY (partner_id, distributor_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX partner_distributor_by_distributor ON partner_distributor(distributor_id, partner_id);
+
+    -- API-3: end-user notifications an endpoint's agent acknowledged; the others are pending
+    -- and travel with every check-in answer.
+    CREATE TABLE end_user_delivery (
+        notification_id INTEGER PRIMARY KEY REFERENCES notification(id) ON DELETE CASCADE,
+        delivered_at INTEGER NOT NULL
+    ) STRICT;
+    """
+
+    /// OPS-1…3: pauses per partner or organisation and area, cancelled CAD-8 requests, and each
+    /// partner's failure threshold (NULL: the SPEC default).
+    static let opsControls = """
+    CREATE TABLE pause (
+        id INTEGER PRIMARY KEY,
+        partner_id TEXT NOT NULL REFERENCES partner(id) ON DELETE CASCADE,
+        -- NULL: the whole partner (every organisation it manages).
+        organisation_id TEXT REFERENCES organisation(id) ON DELETE CASCADE,
+        area TEXT NOT NULL CHECK (area IN ('releases','programme')),
+        reason TEXT NOT NULL,
+        -- Who paused: `operator` (CLI), a token's name (API), or `failure_threshold` (OPS-3).
+        actor TEXT NOT NULL,
+        paused_at INTEGER NOT NULL,
+        resumed_at INTEGER,
+        resumed_by TEXT,
+        -- Set by the wake that notified and journaled the pause and its resume.
+        start_noted_at INTEGER,
+        resume_noted_at INTEGER,
+        CHECK (resumed_at IS NULL OR resumed_at >= paused_at)
+    ) STRICT;
+    CREATE INDEX pause_open ON pause(partner_id, area) WHERE resume_noted_at IS NULL;
+
+    ALTER TABLE schedule_change ADD COLUMN cancelled_at INTEGER;
+    ALTER TABLE schedule_change ADD COLUMN cancelled_by TEXT;
+
+    ALTER TABLE partner ADD COLUMN failure_threshold_percent INTEGER CHECK (failure_threshold_percent BETWEEN 0 AND 100);
+    ALTER TABLE partner ADD COLUMN failure_threshold_minimum INTEGER CHECK (failure_threshold_minimum >= 1);
+
+    -- OPS-3: failures reported since the last wake, found without scanning the audit trail.
+    CREATE INDEX decision_upgrade_failed ON decision(wake_at) WHERE rule = 'UPG-6' AND substr(after, 1, 6) = 'failed';
     """
 }

@@ -32,6 +32,8 @@ public struct ProgrammeProgress: Codable, Equatable, Sendable {
     public let orders: [String: Int]
     /// Endpoints of upgraded organisations by lifecycle state (UPG-6).
     public let endpoints: [String: Int]
+    /// Pauses in force for the partner or its organisations (OPS-1, OPS-3).
+    public let pauses: [PauseRecord]
 }
 
 /// One notification of the outbox, for `rolloutctl notifications`.
@@ -80,7 +82,8 @@ extension Store {
         }
     }
 
-    /// UPG-8 per partner (all partners with a programme when nil), counted through indexes.
+    /// UPG-8 per partner (all partners with a programme when nil), read from the counts the
+    /// triggers of `programme_count` keep as rows change: a few rows, whatever the fleet's size.
     public func progress(partner: String?) throws -> [ProgrammeProgress] {
         try read { db in
             let partners = try String.fetchAll(db, sql: """
@@ -88,39 +91,31 @@ extension Store {
                 """, arguments: [partner])
             if let partner, partners.isEmpty { throw StoreError(code: .notFound, message: "unknown partner '\(partner)'") }
             return try partners.map { id in
-                func counts(_ sql: String) throws -> [String: Int] {
-                    try Row.fetchAll(db, sql: sql, arguments: [id]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
+                func counts(_ measure: String) throws -> [String: Int] {
+                    try Row.fetchAll(db, sql: "SELECT value, count FROM programme_count WHERE partner_id = ? AND measure = ? AND count > 0",
+                                     arguments: [id, measure]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
                 }
-                return ProgrammeProgress(
-                    partner: id,
-                    organisations: try counts("""
-                        SELECT o.generation, count(*) FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
-                        WHERE op.partner_id = ? GROUP BY o.generation
-                        """),
-                    orders: try counts("""
-                        SELECT coalesce((SELECT state FROM upgrade_order u WHERE u.organisation_id = op.organisation_id ORDER BY u.id DESC LIMIT 1), 'none'),
-                               count(*) FROM organisation_partner op WHERE op.partner_id = ? GROUP BY 1
-                        """),
-                    endpoints: try counts("""
-                        SELECT e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
-                        WHERE o.upgrade_partner_id = ? AND e.upgrade_state IS NOT NULL GROUP BY e.upgrade_state
-                        """))
+                return ProgrammeProgress(partner: id, organisations: try counts("organisation"), orders: try counts("order"),
+                                         endpoints: try counts("endpoint"), pauses: try Self.openPauses(db, partner: id, organisation: nil))
             }
         }
     }
 
-    public func notifications(partner: String?, organisation: String?, since: Date?, limit: Int) throws -> [OutboxEntry] {
+    /// The outbox, filtered. Without `after`, the newest `limit` by due instant, oldest first;
+    /// with `after` (an id cursor), the first `limit` written after that id, in write order, so a
+    /// reader that resumes from the last id it saw misses nothing and sees nothing twice.
+    public func notifications(partner: String?, organisation: String?, since: Date?, after: Int64? = nil,
+                              limit: Int) throws -> [OutboxEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT * FROM notification WHERE (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2)
-                               AND (?3 IS NULL OR due_at >= ?3) ORDER BY due_at DESC, id DESC LIMIT ?4)
-                ORDER BY due_at, id
-                """, arguments: [partner, organisation, since.map(Instant.seconds), limit]).map { row in
-                OutboxEntry(id: row["id"], key: row["idempotency_key"], kind: row["kind"], audience: row["audience"], partner: row["partner_id"],
-                            organisation: row["organisation_id"], user: row["user_id"], endpoint: row["endpoint_id"], locale: row["locale"],
-                            dueAt: Instant.date(row["due_at"]), emittedAt: Instant.date(row["emitted_at"]), late: row["late"],
-                            subject: row["subject"], body: row["body"])
-            }
+            let filter = """
+                (?1 IS NULL OR partner_id = ?1) AND (?2 IS NULL OR organisation_id = ?2) AND (?3 IS NULL OR due_at >= ?3)
+                """
+            let sql = after == nil
+                ? "SELECT * FROM (SELECT * FROM notification WHERE \(filter) ORDER BY due_at DESC, id DESC LIMIT ?4) ORDER BY due_at, id"
+                : "SELECT * FROM notification WHERE \(filter) AND id > ?5 ORDER BY id LIMIT ?4"
+            var arguments: StatementArguments = [partner, organisation, since.map(Instant.seconds), limit]
+            if let after { arguments += [after] }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { OutboxEntry($0) }
         }
     }
 }
