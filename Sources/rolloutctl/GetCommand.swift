@@ -1,6 +1,6 @@
-public import ArgumentParser
+import ArgumentParser
 import RolloutEngine
-public import RolloutStore
+import RolloutStore
 
 /// `partners` or `partner`, `organisations` or `organisation` (and `orgs`/`org`), …
 struct KindArgument: ExpressibleByArgument {
