@@ -24,12 +24,6 @@ struct ControlRoutes {
         let areas: [PauseArea]
     }
 
-    private func partner(_ request: Request, _ context: APIContext) throws -> (Scope, String) {
-        let scope = try Scope(services, context, roles: [.partner])
-        try request.onlyQuery([])
-        return (scope, try scope.partner(try context.pathID("p")))
-    }
-
     private func target(_ partner: String, _ body: inout JSONBody) -> PauseTarget {
         let organisation = body.string("org", maxLength: 128)
         let what = body.string("what", maxLength: 16) ?? "all"
@@ -39,7 +33,7 @@ struct ControlRoutes {
     }
 
     func pause(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let target = self.target(partner, &body)
         let reason = body.string("reason", required: true, maxLength: 1_000)
@@ -55,7 +49,7 @@ struct ControlRoutes {
     }
 
     func resume(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.optionalBody(request)
         let target = self.target(partner, &body)
         try body.finish()

@@ -17,15 +17,9 @@ struct WebhookRoutes {
         router.post("/v1/partners/{p}/webhooks/{id}/test") { request, context in try await test(request, context) }
     }
 
-    private func partner(_ request: Request, _ context: APIContext) throws -> (Scope, String) {
-        let scope = try Scope(services, context, roles: [.partner])
-        try request.onlyQuery([])
-        return (scope, try scope.partner(try context.pathID("p")))
-    }
-
     /// A webhook of the partner; another partner's is the same 404 as a missing one (API-1).
     private func webhook(_ request: Request, _ context: APIContext) async throws -> (Scope, Webhook) {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         let id = try context.pathID("id")
         let store = services.store
         guard let number = Int64(id), number > 0,
@@ -38,14 +32,14 @@ struct WebhookRoutes {
     private func subject(_ webhook: Webhook) -> (kind: String, id: String) { ("webhook", String(webhook.id)) }
 
     func list(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (_, partner) = try self.partner(request, context)
+        let (_, partner) = try Scope.partnerRoute(services, request, context)
         let store = services.store
         let (webhooks, pings) = try await services.blocking.read { (try store.webhooks(partner: partner), try store.lastPings(partner: partner)) }
         return try JSONResponse.make(["webhooks": webhooks.map { ListedWebhook(webhook: $0, lastPing: pings[$0.id]) }])
     }
 
     func register(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let url = body.string("url", required: true, maxLength: 2_048)
         let organisation = body.string("org", maxLength: 128)
