@@ -62,7 +62,8 @@ struct PauseCommand: PauseControlCommand {
               rolloutctl pause --partner northwind --what programme \\
                   --reason "agent 14.2 crashes on boot"
               rolloutctl pause --partner northwind --org contoso \\
-                  --reason "customer audit until Friday" --at 2026-12-01T18:00:00Z --json
+                  --reason "customer audit until Friday" \\
+                  --at 2026-12-01T18:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions

@@ -21,7 +21,8 @@ struct ProgrammeCommand: ParsableCommand {
 
                 Example:
                   rolloutctl programme create --partner northwind \\
-                      --announce 2026-12-01T16:00:00Z --window-start 2027-01-05T16:00:00Z \\
+                      --announce 2026-12-01T16:00:00Z \\
+                      --window-start 2027-01-05T16:00:00Z \\
                       --auto-upgrade 2027-03-02T16:00:00Z
                 """)
 
@@ -149,7 +150,8 @@ struct OrderCommand: ParsableCommand {
                 its endpoints get their automatic-upgrade time; on failed the partner is told.
 
                 Examples:
-                  rolloutctl order result --org contoso processed --at 2027-01-07T10:00:00Z
+                  rolloutctl order result --org contoso processed \\
+                      --at 2027-01-07T10:00:00Z
                   rolloutctl order result --org fabrikam failed \\
                       --reason "licence count mismatch"
                 """)
@@ -242,8 +244,10 @@ struct NotificationsCommand: ParsableCommand {
         abstract: "The notification outbox: what partners, customer admins and end users were sent (NOT-1…3).",
         discussion: """
             Examples:
-              rolloutctl notifications --partner northwind --since 2027-01-01T00:00:00Z
-              rolloutctl notifications --org contoso --json | jq '.[] | select(.late)'
+              rolloutctl notifications --partner northwind \\
+                  --since 2027-01-01T00:00:00Z
+              rolloutctl notifications --org contoso --json \\
+                  | jq '.[] | select(.late)'
               rolloutctl notifications --after 120 --limit 50
             """)
 

@@ -8,13 +8,7 @@ import Testing
 
     @Test(.enabled(if: geteuid() == 0, "needs root to boot systemd in namespaces"), .timeLimit(.minutes(3)))
     func noThreadPriorityLineInTheJournal() async throws {
-        let build = URL(fileURLWithPath: SystemdIntegrationTests.daemonBinary()).deletingLastPathComponent().path
-        // The script runs for about fifteen seconds: wait for it on a thread of its own.
-        let result = try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try SystemdIntegrationTests.run("/bin/bash", [Self.script, build], mergingStandardError: true) })
-            }.start()
-        }
+        let result = try await SystemdIntegrationTests.runScript(Self.script)
         print(result.output)
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL:") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
