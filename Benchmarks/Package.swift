@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Performance benchmarks, kept apart so the test suite never builds the benchmark package.
-// Run: cd Benchmarks && swift package benchmark
+// Run everything: scripts/bench (from the repository root). Micro-benchmarks alone:
+// cd Benchmarks && swift package benchmark
 import PackageDescription
 
 let package = Package(
@@ -24,6 +25,18 @@ let package = Package(
             ],
             path: "Benchmarks/WakeBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The issue #8 table at 1M endpoints, against plain SQL in the same run (scripts/bench).
+        .executableTarget(
+            name: "EngineTable",
+            dependencies: [
+                .product(name: "RolloutCore", package: "rolloutd"),
+                .product(name: "RolloutStore", package: "rolloutd"),
+                .product(name: "RolloutEngine", package: "rolloutd"),
+                .product(name: "RolloutDaemon", package: "rolloutd"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/EngineTable"
         ),
     ]
 )

@@ -37,23 +37,20 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                printError("cannot read \(file): \(FileProblem.reason(reading: file))")
-                throw ExitCode.failure
-            }
+        // Streamed, never read whole: a million-endpoint document loads in constant memory.
+        let descriptor = file == "-" ? FileHandle.standardInput.fileDescriptor : open(file, O_RDONLY)
+        guard descriptor >= 0 else {
+            printError("cannot read \(file): \(FileProblem.reason(reading: file))")
+            throw ExitCode.failure
         }
+        defer { if file != "-" { close(descriptor) } }
         let (_, store) = try options.openStore()
         let progress = Progress()
-        progress.update("applying \(file): \(data.count) bytes, validating and writing in one transaction…")
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int).map { ": \($0) bytes" } ?? ""
+        progress.update("applying \(file)\(size), validating and writing in one transaction…")
         defer { progress.finish() }
         do {
-            let document = try store.apply(data, at: time.instant)
+            let document = try store.apply(descriptor: descriptor, at: time.instant)
             if json {
                 try printJSON(Result(applied: true, counts: document.counts, problems: []))
             } else {

@@ -94,7 +94,8 @@ check "journal has the deliverer's 'started' entry" eventually has_entry rollout
 
 # A programme announced a few seconds from now: the scheduler's wake writes the announcement.
 announce=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
-mapfile -t boundaries < <(ctl calendar --from "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --count 2)
+# The first column of `calendar` is the UTC instant (weekday and local time follow it).
+mapfile -t boundaries < <(ctl calendar --from "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" --count 2 | awk '{print $1}')
 check "programme created (announce $announce)" ctl programme create --partner northwind --announce "$announce" \
   --window-start "${boundaries[0]}" --auto-upgrade "${boundaries[1]}"
 T0=$(date +%s.%N)

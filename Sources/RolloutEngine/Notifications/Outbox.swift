@@ -89,11 +89,19 @@ enum Outbox {
             .flatMap(Language.init(rawValue:)) ?? .en
     }
 
-    /// The language of an organisation's notifications, in SQL: its first managing partner's.
-    static func organisationLocale(_ column: String) -> String {
-        """
-        coalesce((SELECT p.locale FROM organisation_partner op JOIN partner p ON p.id = op.partner_id
-                  WHERE op.organisation_id = \(column) ORDER BY op.partner_id LIMIT 1), 'en')
-        """
+    /// Fills `temp.notice_organisation` (id, name, partner_id, locale) for the organisations
+    /// `ids` (a SELECT) yields: each organisation's first managing partner and that partner's
+    /// language (NOT-2), found once per wake rather than once per notification.
+    static func stageOrganisations(_ db: Database, ids: String) throws {
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS notice_organisation (
+                id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, partner_id TEXT, locale TEXT NOT NULL) WITHOUT ROWID;
+            DELETE FROM temp.notice_organisation;
+            INSERT INTO temp.notice_organisation (id, name, partner_id, locale)
+            SELECT x.id, x.name, x.partner_id, coalesce(p.locale, 'en') FROM (
+                SELECT o.id, o.name, (SELECT min(op.partner_id) FROM organisation_partner op WHERE op.organisation_id = o.id) AS partner_id
+                FROM organisation o WHERE o.id IN (\(ids))
+            ) x LEFT JOIN partner p ON p.id = x.partner_id;
+            """)
     }
 }

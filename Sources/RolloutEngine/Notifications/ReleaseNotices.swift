@@ -40,14 +40,14 @@ extension Outbox {
     /// this wake — one statement for the whole fleet, from `temp.retarget`.
     static func updateAvailable(_ db: Database, wake: Wake, calendar: BusinessCalendar, late: Bool) throws -> Int {
         let dates = Dictionary(uniqueKeysWithValues: Language.allCases.map { ($0, NotificationDates.format(wake.at, $0, calendar: calendar)) })
+        let updated = "r.user_id IS NOT NULL AND r.new_key > r.installed_key"
+        try stageOrganisations(db, ids: "SELECT DISTINCT r.organisation_id FROM temp.retarget r WHERE \(updated)")
         return try emitAll(db, kind: .updateAvailable, audience: .endUser, source: """
-            SELECT 'endpoint:' || r.endpoint_id AS subject, 'version:' || r.new_version AS occurrence,
-                   (SELECT min(partner_id) FROM organisation_partner WHERE organisation_id = r.organisation_id) AS partner_id,
-                   r.organisation_id, r.user_id, r.endpoint_id, \(organisationLocale("r.organisation_id")) AS locale,
-                   ? AS due_at, o.name AS organisation, r.new_version AS version,
-                   CASE \(organisationLocale("r.organisation_id")) WHEN 'fr' THEN ? ELSE ? END AS date
-            FROM temp.retarget r CROSS JOIN organisation o ON o.id = r.organisation_id
-            WHERE r.user_id IS NOT NULL AND r.new_key > r.installed_key
+            SELECT 'endpoint:' || r.endpoint_id AS subject, 'version:' || r.new_version AS occurrence, o.partner_id,
+                   r.organisation_id, r.user_id, r.endpoint_id, o.locale, ? AS due_at, o.name AS organisation, r.new_version AS version,
+                   CASE o.locale WHEN 'fr' THEN ? ELSE ? END AS date
+            FROM temp.retarget r CROSS JOIN temp.notice_organisation o ON o.id = r.organisation_id
+            WHERE \(updated)
             """, arguments: [Instant.seconds(wake.at), dates[.fr], dates[.en]], late: late)
     }
 }

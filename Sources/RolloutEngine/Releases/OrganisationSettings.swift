@@ -61,7 +61,10 @@ extension Store {
                     at: instant, kind: .legacyMigrated, subjectKind: "organisation", subjectID: organisation, organisation: organisation,
                     before: "legacy deferral \(legacy) month(s)", after: "\(schedule) (migrated)",
                     beforeValue: DecisionValue(legacyDeferralMonths: legacy), afterValue: .schedule(schedule)))
-                try ReleaseFacts.refreshEffectiveSchedules(db, ids: [organisation])
+                // Targets follow a moved schedule at once, as after any outside write (Retargeting).
+                if try !ReleaseFacts.refreshEffectiveSchedules(db, ids: [organisation]).isEmpty {
+                    try RetargetRequest.add(db, scope: "organisation:\(organisation)", at: instant)
+                }
                 migratedNow = true
             }
             let current = try Row.fetchOne(db, sql: "SELECT * FROM organisation WHERE id = ?", arguments: [organisation])!

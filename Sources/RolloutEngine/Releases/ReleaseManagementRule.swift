@@ -29,22 +29,28 @@ public struct ReleaseManagementRule: WakeRule {
         if let since = try RetargetRequest.earliest(db) {
             deadlines.append(Deadline(at: since, reason: WakeReason(kind: "retarget_requested")))
         }
-        // CAD-2: the next instant a release becomes effective under any schedule. Only releases
-        // whose automatic date is within the longest deferral before the cursor can still become
-        // effective, so this reads a handful of rows (index release_by_date).
+        // CAD-2: the next instant a release becomes effective under a schedule in use. The
+        // instant depends on the deferral only, so the deferrals organisations use are read
+        // first (at most 13 index seeks on organisation_by_effective_schedule); a release
+        // effective under nobody's schedule wakes nobody. Only releases whose automatic date is
+        // within the longest deferral before the cursor can still become effective, so this
+        // reads a handful of rows (index release_by_date).
+        var deferrals: [Int] = []
+        while let weeks = try Int.fetchOne(db, sql: "SELECT min(effective_defer_weeks) FROM organisation WHERE effective_defer_weeks > ?",
+                                           arguments: [deferrals.last ?? -1]) {
+            deferrals.append(weeks)
+        }
         let horizon = Instant.seconds(context.calendar.adding(weeks: -(Cadence.slow.deferralWeeks.upperBound + 1), to: cursor))
-        let recent = try Row.fetchAll(db, sql: "SELECT auto_date, critical FROM release WHERE auto_date > ? ORDER BY auto_date LIMIT 64",
-                                      arguments: [horizon])
+        let recent = deferrals.isEmpty ? [] : try Row.fetchAll(
+            db, sql: "SELECT auto_date, critical FROM release WHERE auto_date > ? ORDER BY auto_date LIMIT 64", arguments: [horizon])
         var next: Date?
         for row in recent {
             let automatic = Instant.date(row[0])
-            let weeks = (row[1] as Bool) ? 0...0 : Cadence.slow.deferralWeeks
-            // Calendar weeks are within an hour of 7 × 86,400 s, so start a week before the
-            // cursor and stop at the first deferral that lands after it: two or three calendar
-            // computations per release instead of thirteen.
-            let first = max(weeks.lowerBound, Int(cursor.timeIntervalSince(automatic) / 604_800) - 1)
-            guard first <= weeks.upperBound else { continue }
-            for week in first...weeks.upperBound {
+            // Calendar weeks are within an hour of 7 × 86,400 s, so skip the deferrals that end
+            // more than a week before the cursor and stop at the first that lands after it: two
+            // or three calendar computations per release.
+            let first = Int(cursor.timeIntervalSince(automatic) / 604_800) - 1
+            for week in (row[1] as Bool) ? [0] : deferrals where week >= first {
                 let effective = context.calendar.adding(weeks: week, to: automatic)
                 guard effective > cursor else { continue }
                 if next.map({ effective < $0 }) ?? true { next = effective }
@@ -79,18 +85,25 @@ public struct ReleaseManagementRule: WakeRule {
         wake.count("change_applied", due.count)
         wake.count("change_superseded", due.map(\.superseded.count).reduce(0, +))
 
+        var scope = Retargeting.Scope(requests: try RetargetRequest.scopes(db))
         for moved in try ReleaseFacts.refreshEffectiveSchedules(db, ids: affected.isEmpty ? [] : affected) {
             try wake.record(.effectiveSchedule, subjectKind: "organisation", subjectID: moved.id, organisation: moved.id,
                             before: moved.before.description, after: moved.after.schedule.description,
                             beforeValue: .schedule(moved.before), afterValue: .schedule(moved.after.schedule))
             wake.count("schedule_moved")
+            scope.organisations.insert(moved.id)
         }
 
-        let retarget = try RetargetRequest.pending(db) || !due.isEmpty || wake.wake.isBoundary
-            || wake.wake.reasons.contains { $0.kind == "release_effective" || $0.kind == "resume" }
+        // OPS-1: a resume retargets everything: organisations held during the pause kept their
+        // targets while the applied effective releases moved on.
+        if wake.wake.reasons.contains(where: { $0.kind == "resume" }) { scope.everything = true }
+        // Incremental (Retargeting): groups whose effective release changed, organisations whose
+        // schedule moved, and what the requests name; nothing else is read or written.
+        let retarget = !scope.isEmpty || !due.isEmpty || wake.wake.isBoundary
+            || wake.wake.reasons.contains { $0.kind == "release_effective" }
         guard retarget else { return }
         try RetargetRequest.clear(db)
-        let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules)
+        let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules, scope: scope)
         wake.count("endpoint_retargeted", outcome.retargeted)
         guard outcome.retargeted > 0 else { return }
         try DecisionLog.recordAll(db, kind: .targetVersion, subjectKind: "endpoint", at: wake.wake.at, source: """

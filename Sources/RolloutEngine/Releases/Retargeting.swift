@@ -3,15 +3,48 @@ import GRDB
 import RolloutCore
 import RolloutStore
 
-/// Recomputes every desktop endpoint's target version in a few set-based statements (CAD-2,
-/// CAD-6, CAD-7): the core decides the newest effective release per (schedule, platform) — a
-/// few dozen rows whatever the fleet's size — and SQL joins that to the endpoints.
+/// Recomputes desktop endpoints' target versions in a few set-based statements (CAD-2, CAD-6,
+/// CAD-7): the core decides the newest effective release per (schedule, platform) — a few dozen
+/// rows whatever the fleet's size — and SQL joins that to the endpoints.
+///
+/// Incremental: the table of effective releases last applied is kept (`applied_effective_release`),
+/// so a wake retargets only the (schedule, platform) groups whose effective release changed, the
+/// organisations whose effective schedule moved, and the users and endpoints a request names. A
+/// boundary where nothing changed reads a few dozen rows and writes nothing.
 enum Retargeting {
     struct Outcome {
         /// Endpoints whose recorded target changed at this wake.
         var retargeted = 0
         /// Of those, endpoints now targeted above what they run (an update is available).
         var updatesAvailable = 0
+    }
+
+    /// What a wake must look at besides the groups whose effective release changed.
+    struct Scope {
+        /// Everything (a document was loaded: any input may have changed).
+        var everything = false
+        var organisations: Set<String> = []
+        var users: Set<String> = []
+        var endpoints: Set<String> = []
+
+        var isEmpty: Bool { !everything && organisations.isEmpty && users.isEmpty && endpoints.isEmpty }
+
+        /// The scope of the pending retarget requests (`document`, `organisation:o-1`, `user:u-1`,
+        /// `endpoint:e-9`);
+        /// a scope this build does not know means everything.
+        init(requests: [String]) {
+            for request in requests {
+                if request.hasPrefix("organisation:") {
+                    organisations.insert(String(request.dropFirst(13)))
+                } else if request.hasPrefix("user:") {
+                    users.insert(String(request.dropFirst(5)))
+                } else if request.hasPrefix("endpoint:") {
+                    endpoints.insert(String(request.dropFirst(9)))
+                } else {
+                    everything = true
+                }
+            }
+        }
     }
 
     /// Every schedule a CAD-1 bound allows: (automatic, 0), (latest, 0…4), (slow, 0…12).
@@ -21,7 +54,7 @@ enum Retargeting {
 
     /// Writes the new targets into `temp.retarget` (endpoint, old, new) and applies them; the
     /// caller records decisions and notifications from the same temp table before it is dropped.
-    static func run(_ db: Database, at instant: Date, context: RuleContext) throws -> Outcome {
+    static func run(_ db: Database, at instant: Date, context: RuleContext, scope: Scope) throws -> Outcome {
         let timeline = ReleaseTimeline(releases: try ReleaseFacts.releases(db), calendar: context.calendar)
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS effective_release (
@@ -29,6 +62,10 @@ enum Retargeting {
                 version TEXT NOT NULL, version_key TEXT NOT NULL,
                 PRIMARY KEY (cadence, defer_weeks, platform)) WITHOUT ROWID;
             DELETE FROM temp.effective_release;
+            CREATE TEMP TABLE IF NOT EXISTS changed_group (
+                cadence TEXT NOT NULL, defer_weeks INTEGER NOT NULL, platform TEXT NOT NULL,
+                PRIMARY KEY (cadence, defer_weeks, platform)) WITHOUT ROWID;
+            DELETE FROM temp.changed_group;
             CREATE TEMP TABLE IF NOT EXISTS retarget (
                 endpoint_id TEXT PRIMARY KEY NOT NULL, organisation_id TEXT NOT NULL, user_id TEXT,
                 old_version TEXT, new_version TEXT, new_key TEXT, installed_key TEXT NOT NULL) WITHOUT ROWID;
@@ -43,14 +80,94 @@ enum Retargeting {
                 }
             }
         }
-        // CAD-2: newest effective, never below installed. CAD-6: a user with automatic upgrades
-        // off stays on what they run. CAD-7: mobile endpoints are never targeted (NULL). OPS-1:
-        // organisations whose release management is paused keep their targets (the check costs
-        // a subquery per endpoint, so it is added only while a pause is in force).
-        let paused = try Pauses.anyInForce(db, area: .releases, at: instant)
-            ? "WHERE NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "?2"))" : ""
+        // The groups whose effective release is not the one last applied (or no longer exists).
+        // OPS-1: organisations whose release management is paused keep their targets (the check
+        // costs a subquery per endpoint, so it is added only while a pause is in force).
+        let held = try Pauses.anyInForce(db, area: .releases, at: instant)
+            ? "WHERE NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "\(Instant.seconds(instant))"))" : ""
         try db.execute(sql: """
-            INSERT INTO temp.retarget (endpoint_id, organisation_id, user_id, old_version, new_version, new_key, installed_key)
+            INSERT INTO temp.changed_group
+            SELECT cadence, defer_weeks, platform FROM temp.effective_release t
+            WHERE NOT EXISTS (SELECT 1 FROM applied_effective_release a WHERE a.cadence = t.cadence AND a.defer_weeks = t.defer_weeks
+                                AND a.platform = t.platform AND a.version_key = t.version_key)
+            UNION
+            SELECT cadence, defer_weeks, platform FROM applied_effective_release a
+            WHERE NOT EXISTS (SELECT 1 FROM temp.effective_release t WHERE t.cadence = a.cadence AND t.defer_weeks = a.defer_weeks
+                                AND t.platform = a.platform);
+            """)
+
+        if scope.everything {
+            try stage(db, from: "endpoint e \(withOrganisation)", held: held)
+        } else {
+            try stageChangedGroups(db, held: held)
+            if !scope.organisations.isEmpty {
+                try stage(db, ids: scope.organisations, from: "temp.scope_id s CROSS JOIN endpoint e ON e.organisation_id = s.id \(withOrganisation)", held: held)
+            }
+            if !scope.users.isEmpty {
+                try stage(db, ids: scope.users, from: "temp.scope_id s CROSS JOIN endpoint e ON e.user_id = s.id \(withOrganisation)", held: held)
+            }
+            if !scope.endpoints.isEmpty {
+                try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)", held: held)
+            }
+        }
+        try db.execute(sql: """
+            UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
+            FROM temp.retarget r WHERE r.endpoint_id = endpoint.id;
+            DELETE FROM applied_effective_release;
+            INSERT INTO applied_effective_release (cadence, defer_weeks, platform, version_key)
+            SELECT cadence, defer_weeks, platform, version_key FROM temp.effective_release;
+            """, arguments: [Instant.seconds(instant)])
+        var outcome = Outcome()
+        outcome.retargeted = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget") ?? 0
+        outcome.updatesAvailable = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget WHERE new_key > installed_key") ?? 0
+        return outcome
+    }
+
+    /// The endpoints of the changed groups: through the organisations on each changed schedule
+    /// (index organisation_by_effective_schedule) when they are a few; by one pass over the fleet
+    /// when they are many (a critical release moves every group).
+    private static func stageChangedGroups(_ db: Database, held: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM temp.changed_group)") == true else { return }
+        let organisations = try Int.fetchOne(db, sql: "SELECT count(*) FROM organisation") ?? 0
+        let inChangedGroups = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT DISTINCT cadence, defer_weeks FROM temp.changed_group) g
+            CROSS JOIN organisation o ON o.effective_defer_weeks = g.defer_weeks AND o.effective_cadence = g.cadence
+            """) ?? 0
+        if inChangedGroups * 4 > organisations {
+            try stage(db, from: """
+                endpoint e CROSS JOIN organisation o ON o.id = e.organisation_id
+                CROSS JOIN temp.changed_group g ON g.cadence = o.effective_cadence AND g.defer_weeks = o.effective_defer_weeks AND g.platform = e.platform
+                """, held: held)
+        } else {
+            try stage(db, from: """
+                temp.changed_group g
+                CROSS JOIN organisation o ON o.effective_defer_weeks = g.defer_weeks AND o.effective_cadence = g.cadence
+                CROSS JOIN endpoint e ON e.organisation_id = o.id AND e.platform = g.platform
+                """, held: held)
+        }
+    }
+
+    /// Stages the endpoints of `ids` (organisations, users or endpoints, as `from` joins them).
+    private static func stage(_ db: Database, ids: Set<String>, from: String, held: String) throws {
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS scope_id (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+            DELETE FROM temp.scope_id;
+            """)
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.scope_id VALUES (?)")
+        for id in ids { try insert.execute(arguments: [id]) }
+        try stage(db, from: from, held: held)
+    }
+
+    private static let withOrganisation = "CROSS JOIN organisation o ON o.id = e.organisation_id"
+
+    /// Adds to `temp.retarget` every endpoint `from` yields (as `e`, with its organisation as `o`)
+    /// whose target changes.
+    /// CAD-2: newest effective, never below installed. CAD-6: a user with automatic upgrades off
+    /// stays on what they run. CAD-7: mobile endpoints are never targeted (NULL). `held` is empty,
+    /// or the OPS-1 condition that leaves paused organisations out.
+    private static func stage(_ db: Database, from: String, held: String) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO temp.retarget (endpoint_id, organisation_id, user_id, old_version, new_version, new_key, installed_key)
             SELECT id, organisation_id, user_id, target_version, new_version, new_key, installed_version_key FROM (
                 SELECT e.id, e.organisation_id, e.user_id, e.target_version, e.target_version_key, e.installed_version_key,
                     CASE WHEN \(SQLCondition.mobile("e.platform")) THEN NULL
@@ -61,21 +178,12 @@ enum Retargeting {
                          WHEN u.automatic_upgrades = 'off' OR r.version_key IS NULL
                               OR r.version_key <= e.installed_version_key THEN e.installed_version_key
                          ELSE r.version_key END AS new_key
-                FROM endpoint e
-                JOIN organisation o ON o.id = e.organisation_id
+                FROM \(from)
                 LEFT JOIN user u ON u.id = e.user_id
                 LEFT JOIN temp.effective_release r
                     ON r.cadence = o.effective_cadence AND r.defer_weeks = o.effective_defer_weeks AND r.platform = e.platform
-                \(paused)
+                \(held)
             ) WHERE new_key IS NOT target_version_key
-            """, arguments: paused.isEmpty ? [] : [Instant.seconds(instant), Instant.seconds(instant)])
-        try db.execute(sql: """
-            UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
-            FROM temp.retarget r WHERE r.endpoint_id = endpoint.id
-            """, arguments: [Instant.seconds(instant)])
-        var outcome = Outcome()
-        outcome.retargeted = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget") ?? 0
-        outcome.updatesAvailable = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget WHERE new_key > installed_key") ?? 0
-        return outcome
+            """)
     }
 }

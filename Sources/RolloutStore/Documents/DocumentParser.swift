@@ -2,20 +2,20 @@ import Foundation
 import RolloutCore
 
 extension StateDocument {
-    /// Parses and validates a JSON document. References to ids are checked against the
-    /// document itself and `existing` (what the store already holds).
+    /// Parses and validates a JSON document held in memory. References to ids are checked
+    /// against the document itself and `existing` (what the store already holds).
     public static func parse(_ data: Data, existing: KnownIDs = KnownIDs()) throws(DocumentRejected) -> StateDocument {
-        let json: Any
+        var collector = DocumentCollector()
+        var reader = DocumentReader(existing: existing)
         do {
-            json = try JSONSerialization.jsonObject(with: data, options: [])
+            try reader.read(JSONStream(data: data), into: &collector)
+        } catch let rejected as DocumentRejected {
+            throw rejected
         } catch {
-            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: " + syntaxError(error, in: data))])
+            // The collector writes nothing, so nothing else can fail.
+            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "\(error)")])
         }
-        var parser = DocumentParser(existing: existing)
-        let document = parser.document(json)
-        parser.checkReferences(document, existing: existing)
-        if !parser.problems.isEmpty { throw DocumentRejected(problems: parser.problems) }
-        return document
+        return collector.document
     }
 }
 
@@ -31,99 +31,184 @@ public struct KnownIDs: Sendable {
     public init() {}
 }
 
-/// Reads the untyped JSON into typed entities, recording every problem instead of stopping.
-private struct DocumentParser {
+/// Receives each valid entity as soon as it is read, while the document has no problem so far.
+protocol DocumentSink {
+    mutating func partner(_ partner: StateDocument.Partner) throws
+    mutating func organisation(_ organisation: StateDocument.Organisation) throws
+    mutating func user(_ user: StateDocument.User) throws
+    mutating func endpoint(_ endpoint: StateDocument.Endpoint) throws
+    mutating func release(_ release: StateDocument.Release) throws
+}
+
+/// Keeps every entity: `StateDocument.parse`, for documents held in memory.
+struct DocumentCollector: DocumentSink {
+    var document = StateDocument()
+    mutating func partner(_ partner: StateDocument.Partner) { document.partners.append(partner) }
+    mutating func organisation(_ organisation: StateDocument.Organisation) { document.organisations.append(organisation) }
+    mutating func user(_ user: StateDocument.User) { document.users.append(user) }
+    mutating func endpoint(_ endpoint: StateDocument.Endpoint) { document.endpoints.append(endpoint) }
+    mutating func release(_ release: StateDocument.Release) { document.releases.append(release) }
+}
+
+/// Reads a document element by element from a `JSONStream`, validates each one, hands the valid
+/// ones to a sink, and records every problem instead of stopping. What must be checked across
+/// elements (duplicate ids, references) is kept as compact claims — ids and the ids they name,
+/// by element index — and checked at the end, so the arrays may come in any order.
+struct DocumentReader {
+    enum Kind: String, CaseIterable {
+        case partners, organisations, users, endpoints, releases
+    }
+
+    /// What the store holds: references may name it, and it decides what a document may change.
     let existing: KnownIDs
-    var problems: [DocumentProblem] = []
+    private(set) var problems: [DocumentProblem] = []
+    /// Valid elements read, by kind.
+    private(set) var counts: [String: Int] = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, 0) })
+    private var claims = Claims()
+
+    /// What elements claim and name, by index in their array, as written (even in an element
+    /// with a bad field, so its id and references are still checked).
+    private struct Claims {
+        var ids: [Kind: [(index: Int, id: String)]] = [:]
+        /// Releases are the same when their versions are numerically equal (`45.2` = `45.2.0`).
+        var releaseVersions: [(index: Int, key: String, shown: String)] = []
+        var organisationPartners: [(index: Int, slot: Int, partner: String)] = []
+        var userOrganisations: [(index: Int, id: String?, organisation: String)] = []
+        var endpointReferences: [(index: Int, organisation: String?, user: String?)] = []
+    }
 
     mutating func problem(_ path: String, _ message: String) {
         problems.append(DocumentProblem(path: path, message: message))
     }
 
-    mutating func document(_ json: Any) -> StateDocument {
-        var document = StateDocument()
-        guard let root = json as? [String: Any] else {
-            problem("$", "the document must be a JSON object with arrays partners, organisations, users, endpoints, releases")
-            return document
-        }
-        let kinds = ["partners", "organisations", "users", "endpoints", "releases"]
-        for key in root.keys.sorted() where !kinds.contains(key) {
-            problem("$.\(key)", "unknown key; expected one of \(kinds.joined(separator: ", "))")
-        }
-        let partners = objects(root, "partners"), organisations = objects(root, "organisations")
-        let users = objects(root, "users"), endpoints = objects(root, "endpoints"), releases = objects(root, "releases")
-        for (object, path) in partners { partner(object, at: path).map { document.partners.append($0) } }
-        for (object, path) in organisations { organisation(object, at: path).map { document.organisations.append($0) } }
-        for (object, path) in users { user(object, at: path).map { document.users.append($0) } }
-        for (object, path) in endpoints { endpoint(object, at: path).map { document.endpoints.append($0) } }
-        for (object, path) in releases { release(object, at: path).map { document.releases.append($0) } }
-        // Duplicates and references are checked on the raw elements, by their own JSON paths,
-        // so an element with a bad field still has its references and id checked.
-        duplicates(idClaims(partners))
-        duplicates(idClaims(organisations))
-        duplicates(idClaims(users))
-        duplicates(idClaims(endpoints))
-        duplicates(releases.compactMap { element in
-            (element.0["version"] as? String).flatMap(Version.init).map { ($0.sortKey, $0.description, element.1) }
-        })
-        raw = RawElements(partners: partners, organisations: organisations, users: users, endpoints: endpoints)
-        return document
+    /// Reads the whole stream. Throws `DocumentRejected` when the document has any problem,
+    /// after every problem was found; errors of the sink are rethrown as they are.
+    init(existing: KnownIDs) {
+        self.existing = existing
     }
 
-    /// The elements as written, kept for the reference checks.
-    struct RawElements {
-        var partners: [([String: Any], String)] = []
-        var organisations: [([String: Any], String)] = []
-        var users: [([String: Any], String)] = []
-        var endpoints: [([String: Any], String)] = []
-    }
-
-    var raw = RawElements()
-
-    private func idClaims(_ elements: [([String: Any], String)]) -> [(String, String, String)] {
-        elements.compactMap { element in (element.0["id"] as? String).map { ($0, $0, element.1) } }
-    }
-
-    /// `claims` are (key, shown id, path) in document order.
-    mutating func duplicates(_ claims: [(String, String, String)]) {
-        var first: [String: String] = [:]
-        for (key, shown, path) in claims {
-            if let earlier = first[key] {
-                problem(path, "duplicate id '\(shown)' (first at \(earlier))")
-            } else {
-                first[key] = path
+    mutating func read<Sink: DocumentSink>(_ stream: JSONStream, into sink: inout Sink) throws {
+        do {
+            guard try stream.beginObject() else {
+                problem("$", "the document must be a JSON object with arrays partners, organisations, users, endpoints, releases")
+                throw DocumentRejected(problems: problems)
             }
+            var first = true
+            while let key = try stream.nextKey(first: first) {
+                first = false
+                guard let kind = Kind(rawValue: key) else {
+                    _ = try stream.wholeValue()
+                    problem("$.\(key)", "unknown key; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    continue
+                }
+                guard try stream.beginArray() else {
+                    _ = try stream.wholeValue()
+                    problem("$.\(key)", "expected an array")
+                    continue
+                }
+                var index = 0
+                while let element = try stream.nextElement(first: index == 0) {
+                    try self.element(element, kind: kind, index: index, into: &sink)
+                    index += 1
+                }
+            }
+            try stream.finish()
+        } catch let syntax as JSONSyntaxError {
+            throw DocumentRejected(problems: [DocumentProblem(path: "$", message: "not valid JSON: \(syntax)")])
+        }
+        checkDuplicates()
+        checkReferences()
+        if !problems.isEmpty { throw DocumentRejected(problems: problems) }
+    }
+
+    private mutating func element<Sink: DocumentSink>(_ element: DocumentValue, kind: Kind, index: Int, into sink: inout Sink) throws {
+        let path = "$.\(kind.rawValue)[\(index)]"
+        guard let object = element.object else {
+            problem(path, "expected an object")
+            return
+        }
+        claim(object, kind: kind, index: index)
+        let valid = problems.isEmpty
+        var accepted = true
+        switch kind {
+        case .partners:
+            if let partner = partner(object, at: path) { if valid { try sink.partner(partner) } } else { accepted = false }
+        case .organisations:
+            if let organisation = organisation(object, at: path) { if valid { try sink.organisation(organisation) } } else { accepted = false }
+        case .users:
+            if let user = user(object, at: path) { if valid { try sink.user(user) } } else { accepted = false }
+        case .endpoints:
+            if let endpoint = endpoint(object, at: path) { if valid { try sink.endpoint(endpoint) } } else { accepted = false }
+        case .releases:
+            if let release = release(object, at: path) { if valid { try sink.release(release) } } else { accepted = false }
+        }
+        if accepted { counts[kind.rawValue, default: 0] += 1 }
+    }
+
+    private mutating func claim(_ object: [String: DocumentValue], kind: Kind, index: Int) {
+        if kind == .releases {
+            if let text = object["version"]?.string, let version = Version(text) {
+                claims.releaseVersions.append((index, version.sortKey, version.description))
+            }
+            return
+        }
+        let id = object["id"]?.string
+        if let id { claims.ids[kind, default: []].append((index, id)) }
+        switch kind {
+        case .organisations:
+            if case .array(let partners)? = object["partners"] {
+                for (slot, partner) in partners.enumerated() {
+                    if let partner = partner.string { claims.organisationPartners.append((index, slot, partner)) }
+                }
+            }
+        case .users:
+            if let organisation = object["organisation"]?.string { claims.userOrganisations.append((index, id, organisation)) }
+        case .endpoints:
+            let organisation = object["organisation"]?.string, user = object["user"]?.string
+            if organisation != nil || user != nil { claims.endpointReferences.append((index, organisation, user)) }
+        case .partners, .releases:
+            break
         }
     }
 
-    mutating func checkReferences(_ document: StateDocument, existing: KnownIDs) {
-        func ids(_ elements: [([String: Any], String)]) -> [String] { elements.compactMap { $0.0["id"] as? String } }
-        let partners = existing.partners.union(ids(raw.partners))
-        let organisations = existing.organisations.union(ids(raw.organisations))
-        var userOrganisation = existing.users
-        for (object, _) in raw.users {
-            if let id = object["id"] as? String, let organisation = object["organisation"] as? String { userOrganisation[id] = organisation }
-        }
-        for (object, path) in raw.organisations {
-            for (slot, partner) in ((object["partners"] as? [Any]) ?? []).enumerated() {
-                if let partner = partner as? String, !partners.contains(partner) {
-                    problem("\(path).partners[\(slot)]", "unknown partner '\(partner)'")
+    private mutating func checkDuplicates() {
+        func duplicates(_ kind: Kind, _ claims: [(index: Int, key: String, shown: String)]) {
+            var first: [String: Int] = [:]
+            for claim in claims {
+                if let earlier = first[claim.key] {
+                    problem("$.\(kind.rawValue)[\(claim.index)]", "duplicate id '\(claim.shown)' (first at $.\(kind.rawValue)[\(earlier)])")
+                } else {
+                    first[claim.key] = claim.index
                 }
             }
         }
-        for (object, path) in raw.users {
-            if let organisation = object["organisation"] as? String, !organisations.contains(organisation) {
-                problem("\(path).organisation", "unknown organisation '\(organisation)'")
-            }
+        for kind in Kind.allCases where kind != .releases {
+            duplicates(kind, (claims.ids[kind] ?? []).map { ($0.index, $0.id, $0.id) })
         }
-        for (object, path) in raw.endpoints {
-            let organisation = object["organisation"] as? String
-            if let organisation, !organisations.contains(organisation) {
+        duplicates(.releases, claims.releaseVersions)
+    }
+
+    private mutating func checkReferences() {
+        let partners = existing.partners.union((claims.ids[.partners] ?? []).map(\.id))
+        let organisations = existing.organisations.union((claims.ids[.organisations] ?? []).map(\.id))
+        var userOrganisation = existing.users
+        for claim in claims.userOrganisations {
+            if let id = claim.id { userOrganisation[id] = claim.organisation }
+        }
+        for claim in claims.organisationPartners where !partners.contains(claim.partner) {
+            problem("$.organisations[\(claim.index)].partners[\(claim.slot)]", "unknown partner '\(claim.partner)'")
+        }
+        for claim in claims.userOrganisations where !organisations.contains(claim.organisation) {
+            problem("$.users[\(claim.index)].organisation", "unknown organisation '\(claim.organisation)'")
+        }
+        for claim in claims.endpointReferences {
+            let path = "$.endpoints[\(claim.index)]"
+            if let organisation = claim.organisation, !organisations.contains(organisation) {
                 problem("\(path).organisation", "unknown organisation '\(organisation)'")
             }
-            guard let user = object["user"] as? String else { continue }
+            guard let user = claim.user else { continue }
             if let owner = userOrganisation[user] {
-                if let organisation, owner != organisation {
+                if let organisation = claim.organisation, owner != organisation {
                     problem("\(path).user", "user '\(user)' belongs to organisation '\(owner)', not '\(organisation)'")
                 }
             } else {
@@ -134,7 +219,7 @@ private struct DocumentParser {
 
     // MARK: Entities
 
-    mutating func partner(_ object: [String: Any], at path: String) -> StateDocument.Partner? {
+    mutating func partner(_ object: [String: DocumentValue], at path: String) -> StateDocument.Partner? {
         var fields = Fields(object: object, path: path)
         let id = fields.id("id")
         let name = fields.string("name") ?? id
@@ -161,7 +246,7 @@ private struct DocumentParser {
                      distributors: distributors)
     }
 
-    mutating func organisation(_ object: [String: Any], at path: String) -> StateDocument.Organisation? {
+    mutating func organisation(_ object: [String: DocumentValue], at path: String) -> StateDocument.Organisation? {
         var fields = Fields(object: object, path: path)
         let id = fields.id("id")
         let name = fields.string("name") ?? id
@@ -189,7 +274,7 @@ private struct DocumentParser {
                      policyFeatures: features, given: fields.given)
     }
 
-    mutating func user(_ object: [String: Any], at path: String) -> StateDocument.User? {
+    mutating func user(_ object: [String: DocumentValue], at path: String) -> StateDocument.User? {
         var fields = Fields(object: object, path: path)
         let id = fields.id("id")
         let organisation = fields.required("organisation")
@@ -201,7 +286,7 @@ private struct DocumentParser {
         return .init(id: id, organisation: organisation, name: name, automaticUpgrades: automatic, given: fields.given)
     }
 
-    mutating func endpoint(_ object: [String: Any], at path: String) -> StateDocument.Endpoint? {
+    mutating func endpoint(_ object: [String: DocumentValue], at path: String) -> StateDocument.Endpoint? {
         var fields = Fields(object: object, path: path)
         let id = fields.id("id")
         let organisation = fields.required("organisation")
@@ -220,18 +305,18 @@ private struct DocumentParser {
                      given: fields.given)
     }
 
-    mutating func release(_ object: [String: Any], at path: String) -> StateDocument.Release? {
+    mutating func release(_ object: [String: DocumentValue], at path: String) -> StateDocument.Release? {
         var fields = Fields(object: object, path: path)
         let version = fields.version("version", required: true)
         let date = fields.instant("automatic_date", required: true)
         let critical = fields.bool("critical") ?? false
         var builds: [StateDocument.Build] = []
         if let raw = object["builds"] {
-            if let array = raw as? [Any] {
+            if case .array(let array) = raw {
                 var platforms: Set<Platform> = []
                 for (index, element) in array.enumerated() {
                     let buildPath = "\(path).builds[\(index)]"
-                    guard let buildObject = element as? [String: Any] else {
+                    guard let buildObject = element.object else {
                         problem(buildPath, "expected an object with platform, file, size, sha256")
                         continue
                     }
@@ -263,44 +348,4 @@ private struct DocumentParser {
         guard let version, let date else { return nil }
         return .init(version: version, automaticDate: date, critical: critical, builds: builds, given: fields.given)
     }
-
-    /// The objects of one top-level array, each with its JSON path.
-    mutating func objects(_ root: [String: Any], _ key: String) -> [([String: Any], String)] {
-        guard let raw = root[key] else { return [] }
-        guard let array = raw as? [Any] else {
-            problem("$.\(key)", "expected an array")
-            return []
-        }
-        var result: [([String: Any], String)] = []
-        for (index, item) in array.enumerated() {
-            let path = "$.\(key)[\(index)]"
-            guard let object = item as? [String: Any] else {
-                problem(path, "expected an object")
-                continue
-            }
-            result.append((object, path))
-        }
-        return result
-    }
-}
-
-/// Where JSONSerialization stopped, as the line and column an editor shows ("line 3, column 12:
-/// invalid value"), from the character offset in its debug description.
-func syntaxError(_ error: Error, in data: Data) -> String {
-    let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
-    let text = String(decoding: data, as: UTF8.self)
-    let offset: Int
-    if let match = detail.firstMatch(of: /character (\d+)/), let value = Int(match.1) {
-        offset = min(value, text.count)
-    } else if detail.localizedCaseInsensitiveContains("end of file") {
-        offset = text.count
-    } else {
-        return detail
-    }
-    var line = 1, column = 1
-    for character in text.prefix(offset) {
-        if character == "\n" { line += 1; column = 1 } else { column += 1 }
-    }
-    let reason = detail.replacing(#/ around character \d+/#, with: "").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
-    return "line \(line), column \(column): \(reason.prefix(1).lowercased() + reason.dropFirst())"
 }

@@ -4,12 +4,12 @@ import RolloutCore
 /// Typed reads of one JSON object's fields. Each read records the key as known; a bad value
 /// records a problem at `path.key` and reads as nil, so one pass finds every problem.
 struct Fields {
-    let object: [String: Any]
+    let object: [String: DocumentValue]
     let path: String
     private(set) var problems: [DocumentProblem] = []
     private var known: Set<String> = []
 
-    init(object: [String: Any], path: String) {
+    init(object: [String: DocumentValue], path: String) {
         self.object = object
         self.path = path
     }
@@ -30,9 +30,9 @@ struct Fields {
         }
     }
 
-    private mutating func raw(_ key: String, required: Bool) -> Any? {
+    private mutating func raw(_ key: String, required: Bool) -> DocumentValue? {
         known.insert(key)
-        guard let value = object[key], !(value is NSNull) else {
+        guard let value = object[key], !value.isNull else {
             if required { problem(key, "required") }
             return nil
         }
@@ -44,13 +44,20 @@ struct Fields {
     static let maximumBytes = 256
 
     /// A string in Unicode NFC, so that two spellings of `café` are one id in SQLite, which
-    /// compares bytes, as they already are one in Swift, which compares characters.
+    /// compares bytes, as they already are one in Swift, which compares characters. ASCII is NFC
+    /// already: only other text goes through Foundation's normalisation (a document holds
+    /// millions of strings).
+    static func normalised(_ string: String) -> String {
+        string.utf8.allSatisfy { $0 < 0x80 } ? string : string.precomposedStringWithCanonicalMapping
+    }
+
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let string = (value as? String)?.precomposedStringWithCanonicalMapping else {
+        guard case .string(let raw) = value else {
             problem(key, "expected a string")
             return nil
         }
+        let string = Self.normalised(raw)
         guard string.utf8.count <= Self.maximumBytes else {
             problem(key, "\(string.utf8.count) bytes is too long: at most \(Self.maximumBytes) bytes of UTF-8")
             return nil
@@ -72,15 +79,32 @@ struct Fields {
     }
 
     static func isID(_ text: String) -> Bool {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
-        return !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy(allowed.contains)
+        !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy(isIDScalar)
+    }
+
+    /// The allowed id characters; ASCII ones are decided without a CharacterSet lookup, since
+    /// a document holds a million ids.
+    private static let idCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.:@"))
+    private static func isIDScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", ":", "@": true
+        default: scalar.isASCII ? false : idCharacters.contains(scalar)
+        }
     }
 
     mutating func strings(_ key: String) -> [String]? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let strings = (value as? [String])?.map(\.precomposedStringWithCanonicalMapping) else {
+        guard case .array(let elements) = value else {
             problem(key, "expected an array of strings")
             return nil
+        }
+        var strings: [String] = []
+        for element in elements {
+            guard case .string(let string) = element else {
+                problem(key, "expected an array of strings")
+                return nil
+            }
+            strings.append(Self.normalised(string))
         }
         guard strings.count <= 64, strings.allSatisfy({ $0.utf8.count <= Self.maximumBytes }) else {
             problem(key, "too long: at most 64 strings of at most \(Self.maximumBytes) bytes each")
@@ -91,18 +115,16 @@ struct Fields {
 
     mutating func bool(_ key: String) -> Bool? {
         guard let value = raw(key, required: false) else { return nil }
-        // JSONSerialization gives NSNumber for both numbers and booleans; only a real boolean passes.
-        guard let number = value as? NSNumber, number.isJSONBoolean else {
+        guard case .bool(let bool) = value else {
             problem(key, "expected true or false")
             return nil
         }
-        return number.boolValue
+        return bool
     }
 
     mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
         guard let value = raw(key, required: required) else { return nil }
-        guard let number = value as? NSNumber, !number.isJSONBoolean,
-              let int = Int(exactly: number.doubleValue) else {
+        guard case .number(let number) = value, let int = Int(exactly: number) else {
             problem(key, "expected an integer")
             return nil
         }
@@ -144,7 +166,7 @@ struct Fields {
     /// `{"cadence": "latest", "defer_weeks": 2, "origin": "customer"}`; bounds per CAD-1.
     mutating func schedule(_ key: String) -> (Schedule, Actor?)? {
         guard let value = raw(key, required: false) else { return nil }
-        guard let object = value as? [String: Any] else {
+        guard case .object(let object) = value else {
             problem(key, "expected an object with cadence and defer_weeks")
             return nil
         }
@@ -164,8 +186,18 @@ struct Fields {
     }
 }
 
-extension NSNumber {
-    /// JSONSerialization returns booleans and numbers alike as NSNumber; a boolean is stored as
-    /// a C `char` ("c"), which no JSON number produces.
-    fileprivate var isJSONBoolean: Bool { String(cString: objCType) == "c" }
+extension DocumentValue {
+    var isNull: Bool {
+        if case .null = self { true } else { false }
+    }
+
+    /// The value as a string, or nil when it is another kind of value.
+    var string: String? {
+        if case .string(let string) = self { string } else { nil }
+    }
+
+    /// The value as an object, or nil when it is another kind of value.
+    var object: [String: DocumentValue]? {
+        if case .object(let object) = self { object } else { nil }
+    }
 }

@@ -37,6 +37,12 @@ package enum Migrations {
         migrator.registerMigration("ops-1: pauses, cancelled changes, failure thresholds") { db in
             try db.execute(sql: opsControls)
         }
+        migrator.registerMigration("engine-perf-1: incremental retargeting, indexes for per-organisation queries") { db in
+            try db.execute(sql: enginePerf1)
+        }
+        migrator.registerMigration("engine-perf-2: programme progress counted as it changes") { db in
+            try db.execute(sql: enginePerf2)
+        }
         return migrator
     }
 
@@ -115,6 +121,151 @@ package enum Migrations {
         -- Set by a clean stop (SIGTERM); NULL while it runs or after a crash.
         stopped_at INTEGER
     ) STRICT;
+    """
+
+    /// The effective release each (schedule, platform) group was last retargeted to, so a wake
+    /// retargets only the groups whose effective release changed (issue #8). Empty after the
+    /// migration: the first wake retargets every group once. The indexes serve the queries that
+    /// otherwise walk every organisation: endpoints of a schedule group and the deferrals in use
+    /// (release-effective wakes), an organisation's orders (automatic orders UPG-7, progress
+    /// UPG-8), the organisations a partner upgraded (progress UPG-8).
+    private static let enginePerf1 = """
+    CREATE TABLE applied_effective_release (
+        cadence TEXT NOT NULL,
+        defer_weeks INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        version_key TEXT NOT NULL,
+        PRIMARY KEY (cadence, defer_weeks, platform)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX organisation_by_effective_schedule ON organisation(effective_defer_weeks, effective_cadence);
+    CREATE INDEX organisation_by_upgrade_partner ON organisation(upgrade_partner_id) WHERE upgrade_partner_id IS NOT NULL;
+    CREATE INDEX upgrade_order_by_organisation ON upgrade_order(organisation_id, id);
+    """
+
+    /// UPG-8 progress per partner, kept by triggers as rows change, so STATUS= and `status` read
+    /// a few rows instead of recounting the fleet after every outside write (issue #8). Measures:
+    /// `organisation` (managed organisations by generation), `order` (managed organisations by
+    /// the state of their latest order, `none` without one), `endpoint` (endpoints of the
+    /// organisations the partner upgraded, by lifecycle state). Counts may reach 0 and stay.
+    private static let enginePerf2 = """
+    CREATE TABLE programme_count (
+        partner_id TEXT NOT NULL,
+        measure TEXT NOT NULL CHECK (measure IN ('organisation','order','endpoint')),
+        value TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (partner_id, measure, value)
+    ) STRICT, WITHOUT ROWID;
+
+    INSERT INTO programme_count
+    SELECT op.partner_id, 'organisation', o.generation, count(*) FROM organisation_partner op JOIN organisation o ON o.id = op.organisation_id
+    GROUP BY op.partner_id, o.generation;
+    INSERT INTO programme_count
+    SELECT partner_id, 'order', state, count(*) FROM (
+        SELECT op.partner_id, coalesce((SELECT u.state FROM upgrade_order u WHERE u.organisation_id = op.organisation_id
+                                        ORDER BY u.id DESC LIMIT 1), 'none') AS state
+        FROM organisation_partner op)
+    GROUP BY partner_id, state;
+    INSERT INTO programme_count
+    SELECT o.upgrade_partner_id, 'endpoint', e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
+    WHERE o.upgrade_partner_id IS NOT NULL AND e.upgrade_state IS NOT NULL GROUP BY o.upgrade_partner_id, e.upgrade_state;
+
+    -- Managing partners: generation and latest order of the organisation they gain or lose.
+    CREATE TRIGGER programme_count_partner_added AFTER INSERT ON organisation_partner BEGIN
+        INSERT INTO programme_count SELECT NEW.partner_id, 'organisation', generation, 1 FROM organisation WHERE id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+        INSERT INTO programme_count
+        SELECT NEW.partner_id, 'order', coalesce((SELECT state FROM upgrade_order WHERE organisation_id = NEW.organisation_id
+                                                  ORDER BY id DESC LIMIT 1), 'none'), 1 WHERE true
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_partner_removed AFTER DELETE ON organisation_partner BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE partner_id = OLD.partner_id AND measure = 'organisation'
+          AND value = (SELECT generation FROM organisation WHERE id = OLD.organisation_id);
+        UPDATE programme_count SET count = count - 1
+        WHERE partner_id = OLD.partner_id AND measure = 'order'
+          AND value = coalesce((SELECT state FROM upgrade_order WHERE organisation_id = OLD.organisation_id ORDER BY id DESC LIMIT 1), 'none');
+    END;
+    -- An organisation leaving takes its rows with it while it can still be read (its foreign-key
+    -- cascades would run after it is gone).
+    CREATE TRIGGER programme_count_organisation_removed BEFORE DELETE ON organisation BEGIN
+        DELETE FROM organisation_partner WHERE organisation_id = OLD.id;
+        DELETE FROM upgrade_order WHERE organisation_id = OLD.id;
+        DELETE FROM endpoint WHERE organisation_id = OLD.id;
+    END;
+    CREATE TRIGGER programme_count_generation AFTER UPDATE OF generation ON organisation
+    WHEN OLD.generation IS NOT NEW.generation BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'organisation' AND value = OLD.generation
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.id);
+        INSERT INTO programme_count SELECT partner_id, 'organisation', NEW.generation, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_upgrade_partner AFTER UPDATE OF upgrade_partner_id ON organisation
+    WHEN OLD.upgrade_partner_id IS NOT NEW.upgrade_partner_id BEGIN
+        UPDATE programme_count
+        SET count = count - (SELECT count(*) FROM endpoint e WHERE e.organisation_id = NEW.id AND e.upgrade_state = programme_count.value)
+        WHERE partner_id = OLD.upgrade_partner_id AND measure = 'endpoint';
+        INSERT INTO programme_count
+        SELECT NEW.upgrade_partner_id, 'endpoint', upgrade_state, count(*) FROM endpoint
+        WHERE organisation_id = NEW.id AND upgrade_state IS NOT NULL AND NEW.upgrade_partner_id IS NOT NULL GROUP BY upgrade_state
+        ON CONFLICT DO UPDATE SET count = count + excluded.count;
+    END;
+
+    -- Orders: only the latest order of an organisation counts.
+    CREATE TRIGGER programme_count_order_placed AFTER INSERT ON upgrade_order
+    WHEN NEW.id = (SELECT max(id) FROM upgrade_order WHERE organisation_id = NEW.organisation_id) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order'
+          AND value = coalesce((SELECT state FROM upgrade_order WHERE organisation_id = NEW.organisation_id AND id < NEW.id
+                                ORDER BY id DESC LIMIT 1), 'none')
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.organisation_id);
+        INSERT INTO programme_count SELECT partner_id, 'order', NEW.state, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_order_state AFTER UPDATE OF state ON upgrade_order
+    WHEN OLD.state IS NOT NEW.state AND NEW.id = (SELECT max(id) FROM upgrade_order WHERE organisation_id = NEW.organisation_id) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order' AND value = OLD.state
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = NEW.organisation_id);
+        INSERT INTO programme_count SELECT partner_id, 'order', NEW.state, 1 FROM organisation_partner
+        WHERE organisation_id = NEW.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_order_removed AFTER DELETE ON upgrade_order
+    WHEN OLD.id > coalesce((SELECT max(id) FROM upgrade_order WHERE organisation_id = OLD.organisation_id), 0) BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'order' AND value = OLD.state
+          AND partner_id IN (SELECT partner_id FROM organisation_partner WHERE organisation_id = OLD.organisation_id);
+        INSERT INTO programme_count
+        SELECT partner_id, 'order', coalesce((SELECT state FROM upgrade_order WHERE organisation_id = OLD.organisation_id
+                                              ORDER BY id DESC LIMIT 1), 'none'), 1
+        FROM organisation_partner WHERE organisation_id = OLD.organisation_id
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+
+    -- Endpoints of upgraded organisations, by lifecycle state.
+    CREATE TRIGGER programme_count_endpoint_added AFTER INSERT ON endpoint WHEN NEW.upgrade_state IS NOT NULL BEGIN
+        INSERT INTO programme_count SELECT upgrade_partner_id, 'endpoint', NEW.upgrade_state, 1 FROM organisation
+        WHERE id = NEW.organisation_id AND upgrade_partner_id IS NOT NULL
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
+    CREATE TRIGGER programme_count_endpoint_removed AFTER DELETE ON endpoint WHEN OLD.upgrade_state IS NOT NULL BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'endpoint' AND value = OLD.upgrade_state
+          AND partner_id = (SELECT upgrade_partner_id FROM organisation WHERE id = OLD.organisation_id);
+    END;
+    CREATE TRIGGER programme_count_endpoint_moved AFTER UPDATE OF upgrade_state, organisation_id ON endpoint
+    WHEN OLD.upgrade_state IS NOT NEW.upgrade_state OR OLD.organisation_id IS NOT NEW.organisation_id BEGIN
+        UPDATE programme_count SET count = count - 1
+        WHERE measure = 'endpoint' AND value = OLD.upgrade_state
+          AND partner_id = (SELECT upgrade_partner_id FROM organisation WHERE id = OLD.organisation_id);
+        INSERT INTO programme_count SELECT upgrade_partner_id, 'endpoint', NEW.upgrade_state, 1 FROM organisation
+        WHERE id = NEW.organisation_id AND upgrade_partner_id IS NOT NULL AND NEW.upgrade_state IS NOT NULL
+        ON CONFLICT DO UPDATE SET count = count + 1;
+    END;
     """
 
     private static let schemaV1 = """

@@ -87,7 +87,8 @@ extension Store {
         try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM programme WHERE partner_id = ?", arguments: [partner]) ?? false }
     }
 
-    /// UPG-8 per partner (all partners with a programme when nil), counted through indexes.
+    /// UPG-8 per partner (all partners with a programme when nil), read from the counts the
+    /// triggers of `programme_count` keep as rows change: a few rows, whatever the fleet's size.
     public func progress(partner: String?) throws -> [ProgrammeProgress] {
         try read { db in
             let partners = try String.fetchAll(db, sql: """
@@ -95,24 +96,12 @@ extension Store {
                 """, arguments: [partner])
             if let partner, partners.isEmpty { throw StoreError(code: .notFound, message: "unknown partner '\(partner)'") }
             return try partners.map { id in
-                func counts(_ sql: String) throws -> [String: Int] {
-                    try Row.fetchAll(db, sql: sql, arguments: [id]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
+                func counts(_ measure: String) throws -> [String: Int] {
+                    try Row.fetchAll(db, sql: "SELECT value, count FROM programme_count WHERE partner_id = ? AND measure = ? AND count > 0",
+                                     arguments: [id, measure]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
                 }
-                return ProgrammeProgress(
-                    partner: id,
-                    organisations: try counts("""
-                        SELECT o.generation, count(*) FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
-                        WHERE op.partner_id = ? GROUP BY o.generation
-                        """),
-                    orders: try counts("""
-                        SELECT coalesce((SELECT state FROM upgrade_order u WHERE u.organisation_id = op.organisation_id ORDER BY u.id DESC LIMIT 1), 'none'),
-                               count(*) FROM organisation_partner op WHERE op.partner_id = ? GROUP BY 1
-                        """),
-                    endpoints: try counts("""
-                        SELECT e.upgrade_state, count(*) FROM endpoint e JOIN organisation o ON o.id = e.organisation_id
-                        WHERE o.upgrade_partner_id = ? AND e.upgrade_state IS NOT NULL GROUP BY e.upgrade_state
-                        """),
-                    pauses: try Self.openPauses(db, partner: id, organisation: nil))
+                return ProgrammeProgress(partner: id, organisations: try counts("organisation"), orders: try counts("order"),
+                                         endpoints: try counts("endpoint"), pauses: try Self.openPauses(db, partner: id, organisation: nil))
             }
         }
     }
