@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "RolloutAPI",
             dependencies: [
-                "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutDaemon",
+                "RolloutCore", "RolloutStore", "RolloutEngine", "RolloutDaemon", "RolloutDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

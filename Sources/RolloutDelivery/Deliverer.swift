@@ -74,6 +74,9 @@ public final class Deliverer: Sendable {
                             doorbell.ring()
                         }
                     }
+                    for queued in try store.claimQueuedPings(now: Date()) {
+                        group.addTask { [self] in await ping(queued) }
+                    }
                 } catch {
                     // The store is busy past its timeout or failing: nothing is lost (outcomes stay
                     // queued, the outbox stays unread), so wait a little and try again.
@@ -193,6 +196,17 @@ public final class Deliverer: Sendable {
         let result = await sender.send(webhook: due.webhookID, url: due.url, messageID: due.notification.idempotencyKey,
                                        body: body, secrets: due.secrets.all)
         return outcome(due, status: result.status, error: result.error, at: Date())
+    }
+
+    /// A ping queued through the API: sent like `rolloutctl webhook test` sends one, its answer
+    /// recorded for the partner to read (`GET /v1/partners/{p}/webhooks`).
+    private func ping(_ queued: PingToSend) async {
+        let result = await WebhookPing.send(queued.webhook, secrets: queued.secrets, through: sender)
+        do {
+            try store.recordPing(id: queued.ping.id, status: result.status, error: result.error)
+        } catch {
+            logger.warning("cannot record the answer to ping #\(queued.ping.id) of webhook #\(queued.webhook.id): \(error)")
+        }
     }
 
     private func outcome(_ due: DueDelivery, status: Int?, error: String?, at: Date) -> DeliveryOutcome {
@@ -323,6 +337,12 @@ public enum WebhookPing {
     /// The HTTP status (nil when no answer came) and, unless it is a 2xx, why it failed.
     public static func send(_ webhook: Webhook, secrets: SigningSecrets, settings: Configuration.Delivery) async -> (status: Int?, error: String?) {
         let sender = WebhookSender(settings: settings)
+        let result = await send(webhook, secrets: secrets, through: sender)
+        await sender.shutdown()
+        return result
+    }
+
+    static func send(_ webhook: Webhook, secrets: SigningSecrets, through sender: WebhookSender) async -> (status: Int?, error: String?) {
         let now = Date()
         let body: Data
         do {
@@ -332,7 +352,6 @@ public enum WebhookPing {
         }
         let result = await sender.send(webhook: webhook.id, url: webhook.url, messageID: "ping|webhook:\(webhook.id)|\(Instant.seconds(now))",
                                        body: body, secrets: secrets.all)
-        await sender.shutdown()
         return (result.status, result.error)
     }
 }

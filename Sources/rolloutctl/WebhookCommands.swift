@@ -164,20 +164,6 @@ struct WebhookCommand: ParsableCommand {
     }
 }
 
-/// `webhook add --json` and `rotate-secret --json`: the webhook and its new secret, shown once.
-struct WebhookWithSecret: Encodable {
-    let webhook: Webhook
-    let secret: String
-
-    func encode(to encoder: any Encoder) throws {
-        try webhook.encode(to: encoder)
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(secret, forKey: .secret)
-    }
-
-    private enum Key: String, CodingKey { case secret }
-}
-
 /// `rolloutctl deliveries`: what was, is being and could not be delivered (DLV-4).
 struct DeliveriesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

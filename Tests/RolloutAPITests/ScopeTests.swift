@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RolloutStore
+import RolloutDaemon
 import RolloutEngine
 import Testing
 
@@ -58,10 +59,43 @@ import Testing
                   allowed: ["distributor": ("ORDER-OWN", "ORDER-FOREIGN")]),
         RouteCase(method: "GET", template: "/v1/history?org={}", body: nil,
                   allowed: ["partner": ("contoso", "lamna"), "customer": ("contoso", "fabrikam")]),
+        RouteCase(method: "POST", template: "/v1/partners/{}/pause", body: #"{"reason":"scope test","what":"releases"}"#, allowed: partnerRoles),
+        RouteCase(method: "POST", template: "/v1/partners/{}/resume", body: #"{"what":"releases"}"#, allowed: partnerRoles),
+        RouteCase(method: "DELETE", template: "/v1/changes/{}", body: nil,
+                  allowed: ["partner": ("CHANGE-OWN", "CHANGE-OTHER-PARTNER"), "customer": ("CHANGE-OWN", "CHANGE-OTHER-ORG")]),
+        RouteCase(method: "GET", template: "/v1/partners/{}/webhooks", body: nil, allowed: partnerRoles),
+        RouteCase(method: "POST", template: "/v1/partners/{}/webhooks", body: #"{"url":"https://hooks.example.com/scope"}"#, allowed: partnerRoles),
+        RouteCase(method: "POST", template: "/v1/partners/northwind/webhooks/{}/rotate-secret", body: #"{"overlap_hours":1}"#,
+                  allowed: ["partner": ("WEBHOOK-OWN", "WEBHOOK-OTHER-PARTNER")]),
+        RouteCase(method: "POST", template: "/v1/partners/northwind/webhooks/{}/test", body: "{}",
+                  allowed: ["partner": ("WEBHOOK-OWN", "WEBHOOK-OTHER-PARTNER")]),
+        RouteCase(method: "DELETE", template: "/v1/partners/northwind/webhooks/{}", body: nil,
+                  allowed: ["partner": ("WEBHOOK-OWN", "WEBHOOK-OTHER-PARTNER")]),
     ]
 
     static let roles = ["partner", "customer", "agent", "distributor"]
     static let injections = ["' OR '1'='1", "contoso'; DROP TABLE endpoint; --", "\" OR 1=1 --", "1 UNION SELECT secret_sha256 FROM api_token"]
+
+    /// The numbered subjects the routes name, by placeholder: the open orders; pending change requests for contoso, fabrikam
+    /// (northwind) and lamna (bleu); a webhook of northwind and one of bleu.
+    static func placeSubjects(_ harness: APIHarness) throws -> [String: String] {
+        let rules = LoopSettings(Configuration()).rules
+        var changes: [String] = []
+        for (organisation, partner) in [("contoso", "northwind"), ("fabrikam", "northwind"), ("lamna", "bleu")] {
+            let receipt = try harness.store.requestScheduleChange(partner: partner, organisation: organisation,
+                                                                  request: .setSchedule(cadence: .slow, deferralWeeks: 4), actor: .partner,
+                                                                  at: harness.now, context: rules)
+            changes.append(String(receipt.id))
+        }
+        var webhooks: [String] = []
+        for partner in ["northwind", "bleu"] {
+            webhooks.append(String(try harness.store.addWebhook(partner: partner, organisation: nil, url: "https://\(partner).example/hook",
+                                                                kinds: nil, secret: "whsec_c2NvcGUtdGVzdA==", now: harness.now).id))
+        }
+        let orders = try placeOrders(harness)
+        return ["ORDER-OWN": orders.own, "ORDER-FOREIGN": orders.foreign, "CHANGE-OWN": changes[0], "CHANGE-OTHER-ORG": changes[1],
+                "CHANGE-OTHER-PARTNER": changes[2], "WEBHOOK-OWN": webhooks[0], "WEBHOOK-OTHER-PARTNER": webhooks[1]]
+    }
 
     /// Open orders for contoso (northwind, served by northwind-dist) and lamna (bleu).
     static func placeOrders(_ harness: APIHarness) throws -> (own: String, foreign: String) {
@@ -77,21 +111,15 @@ import Testing
         }
     }
 
-    func resolve(_ id: String, orders: (own: String, foreign: String)) -> String {
-        switch id {
-        case "ORDER-OWN": orders.own
-        case "ORDER-FOREIGN": orders.foreign
-        default: id
-        }
-    }
+    func resolve(_ id: String, subjects: [String: String]) -> String { subjects[id] ?? id }
 
     @Test func everyRouteRefusesMissingExpiredRevokedAndForgedTokens() async throws {
         try await APIHarness.with { harness in
-            let orders = try Self.placeOrders(harness)
+            let subjects = try Self.placeSubjects(harness)
             let before = try harness.snapshot()
             let forged = "rlt_" + String(repeating: "0", count: 12) + "_" + String(repeating: "A", count: 43)
             for route in Self.routes {
-                let id = resolve(route.allowed.values.compactMap { $0?.own }.first ?? "", orders: orders)
+                let id = resolve(route.allowed.values.compactMap { $0?.own }.first ?? "", subjects: subjects)
                 for token: String? in [nil, "expired", "revoked", forged, "not-a-token", harness.tokens["partner"]! + "x"] {
                     let answer = try await harness.call(route.method, route.path(id), as: token, body: route.body)
                     #expect(answer.status == 401, "\(route) with \(token ?? "no token"): \(answer.status) \(answer.text)")
@@ -106,10 +134,10 @@ import Testing
 
     @Test func everyRouteRefusesOtherRolesWith403() async throws {
         try await APIHarness.with { harness in
-            let orders = try Self.placeOrders(harness)
+            let subjects = try Self.placeSubjects(harness)
             let before = try harness.snapshot()
             for route in Self.routes {
-                let id = resolve(route.allowed.values.compactMap { $0?.own }.first ?? "", orders: orders)
+                let id = resolve(route.allowed.values.compactMap { $0?.own }.first ?? "", subjects: subjects)
                 for role in Self.roles where !route.allowed.keys.contains(role) {
                     let answer = try await harness.call(route.method, route.path(id), as: role, body: route.body)
                     #expect(answer.status == 403, "\(route) as \(role): \(answer.status) \(answer.text)")
@@ -122,12 +150,12 @@ import Testing
 
     @Test func anotherTenantsSubjectIsTheSame404AsAMissingOne() async throws {
         try await APIHarness.with { harness in
-            let orders = try Self.placeOrders(harness)
+            let subjects = try Self.placeSubjects(harness)
             let before = try harness.snapshot()
             for route in Self.routes {
                 for (role, ids) in route.allowed {
                     guard let ids else { continue }
-                    let foreign = try await harness.call(route.method, route.path(resolve(ids.foreign, orders: orders)), as: role, body: route.body)
+                    let foreign = try await harness.call(route.method, route.path(resolve(ids.foreign, subjects: subjects)), as: role, body: route.body)
                     let missing = try await harness.call(route.method, route.path("no-such-id-\(role)"), as: role, body: route.body)
                     #expect(foreign.status == 404, "\(route) as \(role) on \(ids.foreign): \(foreign.status) \(foreign.text)")
                     #expect(missing.status == 404, "\(route) as \(role) on a missing id: \(missing.status) \(missing.text)")
@@ -166,12 +194,12 @@ import Testing
 
     @Test func ownSubjectsPassTheScopeCheck() async throws {
         try await APIHarness.with { harness in
-            let orders = try Self.placeOrders(harness)
+            let subjects = try Self.placeSubjects(harness)
             for route in Self.routes {
                 for (role, ids) in route.allowed {
-                    let answer = try await harness.call(route.method, route.path(resolve(ids?.own ?? "", orders: orders)), as: role, body: route.body)
+                    let answer = try await harness.call(route.method, route.path(resolve(ids?.own ?? "", subjects: subjects)), as: role, body: route.body)
                     // A SPEC rule may still refuse (409) — but never the scope, never a server error.
-                    #expect([200, 201, 202, 409].contains(answer.status), "\(route) as \(role): \(answer.status) \(answer.text)")
+                    #expect([200, 201, 202, 204, 409].contains(answer.status), "\(route) as \(role): \(answer.status) \(answer.text)")
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Hummingbird
 import RolloutCore
 import RolloutStore
 import RolloutEngine
@@ -38,6 +39,15 @@ struct Scope {
             break
         }
         throw Problem.notFound("organisation", organisation)
+    }
+
+    /// A partner token on a `/v1/partners/{p}/…` route of its own partner: the scope and `p`.
+    /// Another role is 403; another partner the same 404 as a missing one.
+    static func partnerRoute(_ services: Services, _ request: Request, _ context: APIContext,
+                             query: Set<String> = []) throws -> (Scope, String) {
+        let scope = try Scope(services, context, roles: [.partner])
+        try request.onlyQuery(query)
+        return (scope, try scope.partner(try context.pathID("p")))
     }
 
     /// The partner a partner token is for, when the path names it.

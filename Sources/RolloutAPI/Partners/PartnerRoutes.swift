@@ -14,9 +14,7 @@ struct PartnerRoutes {
     }
 
     func setSchedule(_ request: Request, _ context: APIContext) async throws -> Response {
-        let scope = try Scope(services, context, roles: [.partner])
-        try request.onlyQuery([])
-        let partner = try scope.partner(try context.pathID("p"))
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let cadence = body.choice("cadence", Cadence.self, required: true)
         let weeks = body.int("defer_weeks", in: 0...52)
@@ -27,9 +25,7 @@ struct PartnerRoutes {
     }
 
     func setOverride(_ request: Request, _ context: APIContext) async throws -> Response {
-        let scope = try Scope(services, context, roles: [.partner])
-        try request.onlyQuery([])
-        let partner = try scope.partner(try context.pathID("p"))
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let allowed = body.bool("allow_customer_override")
         if !body.has("allow_customer_override") { body.problem("allow_customer_override", "required (true, false, or null for the default)") }

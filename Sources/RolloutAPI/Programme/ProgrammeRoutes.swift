@@ -16,14 +16,8 @@ struct ProgrammeRoutes {
         router.post("/v1/partners/{p}/upgrades") { request, context in try await upgrade(request, context) }
     }
 
-    private func partner(_ request: Request, _ context: APIContext, query: Set<String> = []) throws -> (Scope, String) {
-        let scope = try Scope(services, context, roles: [.partner])
-        try request.onlyQuery(query)
-        return (scope, try scope.partner(try context.pathID("p")))
-    }
-
     func create(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let announce = body.instant("announce_at", required: true)
         let window = body.instant("window_start_at", required: true)
@@ -40,7 +34,7 @@ struct ProgrammeRoutes {
     }
 
     func readiness(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (_, partner) = try self.partner(request, context, query: ["org"])
+        let (_, partner) = try Scope.partnerRoute(services, request, context, query: ["org"])
         let organisation = request.uri.queryParameters.get("org")
         let store = services.store
         if let organisation, try await services.blocking.read({ try store.partners(managing: organisation) }).contains(partner) == false {
@@ -52,7 +46,7 @@ struct ProgrammeRoutes {
     }
 
     func progress(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (_, partner) = try self.partner(request, context)
+        let (_, partner) = try Scope.partnerRoute(services, request, context)
         let store = services.store
         guard let progress = try await services.blocking.read({ try store.progress(partner: partner) }).first else {
             throw Problem.notFound("partner", partner)
@@ -62,7 +56,7 @@ struct ProgrammeRoutes {
 
     /// "Upgrade now" (UPG-4): the named organisations, or every ready one with `all_ready`.
     func upgrade(_ request: Request, _ context: APIContext) async throws -> Response {
-        let (scope, partner) = try self.partner(request, context)
+        let (scope, partner) = try Scope.partnerRoute(services, request, context)
         var body = try await services.body(request)
         let organisations = body.strings("organisations", maxCount: 1_000)
         let allReady = body.bool("all_ready") ?? false

@@ -28,7 +28,7 @@ public struct APIServer: Sendable {
             store: store, blocking: Blocking.start(), inbox: try CheckInInbox(path: inboxPath), usage: TokenUsage(),
             rules: LoopSettings(configuration).rules,
             limits: BodyLimits(maxBytes: configuration.api.maxBodyBytes, timeoutSeconds: configuration.api.requestTimeoutSeconds),
-            checkInInterval: TimeInterval(configuration.api.checkInIntervalSeconds), now: now)
+            checkInInterval: TimeInterval(configuration.api.checkInIntervalSeconds), delivery: configuration.delivery, now: now)
         host = configuration.api.host
         self.port = port ?? configuration.api.port
         idleTimeout = configuration.api.requestTimeoutSeconds * 3
@@ -52,6 +52,8 @@ public struct APIServer: Sendable {
         NotificationRoutes(services: services).add(to: router)
         OrderRoutes(services: services).add(to: router)
         HistoryRoutes(services: services).add(to: router)
+        ControlRoutes(services: services).add(to: router)
+        WebhookRoutes(services: services).add(to: router)
 
         let app = Application(
             router: router,

@@ -11,8 +11,9 @@ struct JSONBody {
     private var known: Set<String> = []
     private(set) var errors: [Problem.FieldError] = []
 
-    /// Reads the body of `request` under the server's limits.
-    static func read(_ request: Request, limits: BodyLimits) async throws -> JSONBody {
+    /// Reads the body of `request` under the server's limits; an empty body is an error unless
+    /// `emptyIsObject`, when it reads as `{}`.
+    static func read(_ request: Request, limits: BodyLimits, emptyIsObject: Bool = false) async throws -> JSONBody {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes {
             throw Problem.tooLarge(limit: limits.maxBytes)
         }
@@ -34,6 +35,7 @@ struct JSONBody {
             return buffer
         }
         let data = Data(buffer.readableBytesView)
+        if data.isEmpty && emptyIsObject { return JSONBody(object: [:]) }
         guard !data.isEmpty else { throw Problem.malformed("the request needs a JSON object body") }
         let parsed: JSONValue
         do {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import RolloutCore
+import RolloutDaemon
 import RolloutStore
 import RolloutEngine
 
@@ -15,10 +16,17 @@ struct Services: Sendable {
     let rules: RuleContext
     let limits: BodyLimits
     let checkInInterval: TimeInterval
+    /// Webhook address policy and secret overlap (DLV-5), as the CLI reads them.
+    let delivery: Configuration.Delivery
     let now: @Sendable () -> Date
 
     func body(_ request: Request) async throws -> JSONBody {
         try await JSONBody.read(request, limits: limits)
+    }
+
+    /// The body of a request whose members are all optional: none at all reads as `{}`.
+    func optionalBody(_ request: Request) async throws -> JSONBody {
+        try await JSONBody.read(request, limits: limits, emptyIsObject: true)
     }
 
     /// A write through an engine call on behalf of `token`: its actor lands in the audit trail
@@ -30,6 +38,12 @@ struct Services: Sendable {
                                      organisation: organisation, at: instant, requestKey: requestKey)
         return try await blocking.write { try Store.$auditedRequest.withValue(request) { try body() } }
     }
+}
+
+extension APIToken {
+    /// The token as an actor where the engine records a name (a pause, a test ping):
+    /// `token 'NAME' (ID)`; the audit trail has the token's columns besides (API-2).
+    var actorName: String { "token '\(name)' (\(id))" }
 }
 
 /// JSON answers in the CLI's `--json` spelling: snake_case keys, instants as UTC ISO-8601.

@@ -21,6 +21,13 @@ public struct PendingChangeRequest: Codable, Equatable, Sendable {
     }
 }
 
+/// Whose a change request is, pending or not: the partner it was requested through and, for
+/// an organisation's request, the organisation (API-1 scope of `DELETE /v1/changes/{id}`).
+public struct ChangeRequestScope: Sendable, Equatable {
+    public let partner: String
+    public let organisation: String?
+}
+
 /// Which outbox entries a reader may see (API-4).
 public enum OutboxReader: Sendable {
     /// Its partner admins' notifications and the customer admins' of the organisations it manages.
@@ -30,6 +37,15 @@ public enum OutboxReader: Sendable {
 }
 
 extension Store {
+    /// Whose change request `id` is; nil when there is none.
+    public func changeRequestScope(id: Int64) throws -> ChangeRequestScope? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT partner_id, organisation_id FROM schedule_change WHERE id = ?", arguments: [id]).map {
+                ChangeRequestScope(partner: $0["partner_id"], organisation: $0["organisation_id"])
+            }
+        }
+    }
+
     /// The partners managing `organisation` (none if it does not exist).
     public func partners(managing organisation: String) throws -> [String] {
         try read { db in
@@ -67,7 +83,7 @@ extension Store {
     public func pendingChangeRequests(partner: String?, organisation: String?) throws -> [PendingChangeRequest] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL
+                SELECT * FROM schedule_change WHERE applied_at IS NULL AND superseded_at IS NULL AND cancelled_at IS NULL
                   AND (?1 IS NULL OR partner_id = ?1 OR organisation_id IN (SELECT organisation_id FROM organisation_partner WHERE partner_id = ?1))
                   AND (?2 IS NULL OR organisation_id = ?2)
                 ORDER BY requested_at, id

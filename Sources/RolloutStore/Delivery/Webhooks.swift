@@ -84,12 +84,12 @@ extension Store {
             for name in kinds {
                 guard let kind = NotificationKind(rawValue: name) else {
                     throw StoreError(code: .refused, message: "unknown notification kind '\(name)'; kinds: "
-                                     + NotificationKind.allCases.filter { $0.audiences.contains(audience) }.map(\.rawValue).joined(separator: ", "))
+                                     + NotificationKind.allCases.filter { $0.audiences.contains(audience) }.map(\.rawValue).joined(separator: ", ") + " (DLV-1)")
                 }
                 guard kind.audiences.contains(audience) else {
                     throw StoreError(code: .refused, message: "kind '\(name)' is never sent to \(audience.rawValue), "
                                      + (organisation == nil ? "a partner webhook's audience" : "an organisation webhook's audience")
-                                     + "; it would never be delivered here")
+                                     + "; it would never be delivered here (DLV-1)")
                 }
             }
         }

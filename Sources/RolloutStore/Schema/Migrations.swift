@@ -43,6 +43,9 @@ package enum Migrations {
         migrator.registerMigration("engine-perf-2: programme progress counted as it changes") { db in
             try db.execute(sql: enginePerf2)
         }
+        migrator.registerMigration("api-2: queued webhook pings") { db in
+            try db.execute(sql: webhookPings)
+        }
         return migrator
     }
 
@@ -655,5 +658,20 @@ package enum Migrations {
 
     -- OPS-3: failures reported since the last wake, found without scanning the audit trail.
     CREATE INDEX decision_upgrade_failed ON decision(wake_at) WHERE rule = 'UPG-6' AND substr(after, 1, 6) = 'failed';
+    """
+
+    /// Pings a partner asked for through the API (`POST …/webhooks/{id}/test`): the API has no
+    /// network, so the deliverer sends them (DLV-1, DLV-5) and records what the receiver answered.
+    static let webhookPings = """
+    CREATE TABLE webhook_ping (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,
+        requested_at INTEGER NOT NULL,
+        requested_by TEXT NOT NULL,
+        sent_at INTEGER,
+        status INTEGER,
+        error TEXT
+    );
+    CREATE INDEX webhook_ping_queued ON webhook_ping(id) WHERE sent_at IS NULL;
     """
 }
