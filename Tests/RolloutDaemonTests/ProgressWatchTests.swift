@@ -72,8 +72,8 @@ import Testing
         var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
 
         /// Waits (at most 60 s) for the watcher to exit by itself and returns its status.
-        func exitStatus() -> Int32? {
-            guard BackgroundDaemon.eventually(60, { !process.isRunning }) else {
+        func exitStatus() async -> Int32? {
+            guard await ProgressWatchTests.eventually(60, { !process.isRunning }) else {
                 process.terminate()
                 process.waitUntilExit()
                 return nil
@@ -84,19 +84,30 @@ import Testing
         deinit { if process.isRunning { process.terminate(); process.waitUntilExit() } }
     }
 
+    /// Waits (at most `seconds`) until `condition` holds, sleeping without holding a thread of
+    /// the pool the other suites' servers run on.
+    static func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
     @Test("complete: one JSON object per change while other processes move the programme on, then exit 0")
-    func followsToCompletion() throws {
+    func followsToCompletion() async throws {
         let workspace = try Self.programme()
         defer { workspace.directory.remove() }
         let watcher = try Watcher(workspace, ["--json", "--timeout", "120"])
         // The first object is the state the watcher found; it stays running.
-        #expect(BackgroundDaemon.eventually(20) { watcher.objects.count >= 1 }, "\(watcher.stderr)")
+        #expect(await Self.eventually(20) { watcher.objects.count >= 1 }, "\(watcher.stderr)")
         #expect(watcher.process.isRunning)
         #expect(watcher.objects.first?["state"] as? String == "progressing")
         #expect(watcher.objects.first?["organisations"] as? [String: Int] == ["legacy": 1])
 
         try Self.upgradeAcme(workspace)
-        #expect(BackgroundDaemon.eventually(20) { watcher.stdout.contains("\"notified\":2") }, "\(watcher.stdout)")
+        #expect(await Self.eventually(20) { watcher.stdout.contains("\"notified\":2") }, "\(watcher.stdout)")
         #expect(watcher.process.isRunning, "two endpoints still to upgrade")
         for endpoint in ["pc1", "pc2"] {
             try Self.ok(workspace, "endpoint", "upgrade-now", "--id", endpoint, "--at", "2026-09-18T10:00:00Z")
@@ -105,7 +116,7 @@ import Testing
         }
         try Self.ok(workspace, "run", "--until", "2026-09-18T12:00:00Z")
 
-        #expect(watcher.exitStatus() == 0, "\(watcher.stdout)\(watcher.stderr)")
+        #expect(await watcher.exitStatus() == 0, "\(watcher.stdout)\(watcher.stderr)")
         let objects = watcher.objects
         #expect(objects.count == watcher.lines.count, "every line is one JSON object: \(watcher.stdout)")
         #expect(objects.count >= 3, "a line per change: \(watcher.stdout)")
@@ -122,12 +133,12 @@ import Testing
     }
 
     @Test("failed: the failure threshold pauses the programme at the loop's wake, and the watcher exits 5")
-    func failureThresholdEndsItWithFive() throws {
+    func failureThresholdEndsItWithFive() async throws {
         let workspace = try Self.programme()
         defer { workspace.directory.remove() }
         try Self.upgradeAcme(workspace)
         let watcher = try Watcher(workspace, ["--timeout", "120"])
-        #expect(BackgroundDaemon.eventually(20) { watcher.lines.count >= 1 }, "\(watcher.stderr)")
+        #expect(await Self.eventually(20) { watcher.lines.count >= 1 }, "\(watcher.stderr)")
         #expect(watcher.lines.first == "pt: organisations cloud 1; orders processed 1; endpoints notified 2", "\(watcher.stdout)")
 
         try Self.ok(workspace, "endpoint", "upgrade-now", "--id", "pc1", "--at", "2026-09-18T10:00:00Z")
@@ -136,20 +147,20 @@ import Testing
         #expect(watcher.process.isRunning, "a failure alone is a fact; the wake decides (OPS-3)")
         try Self.ok(workspace, "run", "--until", "2026-09-18T12:00:00Z")
 
-        #expect(watcher.exitStatus() == 5, "\(watcher.stdout)\(watcher.stderr)")
+        #expect(await watcher.exitStatus() == 5, "\(watcher.stdout)\(watcher.stderr)")
         let last = try #require(watcher.lines.last)
         #expect(last.hasPrefix("programme of pt failed: its failure threshold paused it (OPS-3); PAUSED: programme of partner:pt"), "\(last)")
         #expect(last.hasSuffix("after fixing the cause: rolloutctl resume --partner pt --what programme"), "\(last)")
     }
 
     @Test("an operator's pause is shown and does not end the watch; --timeout ends the wait with 124 and the last state")
-    func pauseIsWaitedOutAndTimeoutIsItsOwnStatus() throws {
+    func pauseIsWaitedOutAndTimeoutIsItsOwnStatus() async throws {
         let workspace = try Self.programme()
         defer { workspace.directory.remove() }
         try Self.ok(workspace, "pause", "--partner", "pt", "--what", "programme", "--reason", "agent 14.3 crashes on boot",
                     "--at", "2026-09-14T16:30:00Z")
         let watcher = try Watcher(workspace, ["--json", "--timeout", "1.5"])
-        #expect(watcher.exitStatus() == 124, "\(watcher.stdout)\(watcher.stderr)")
+        #expect(await watcher.exitStatus() == 124, "\(watcher.stdout)\(watcher.stderr)")
         let states = watcher.objects.map { $0["state"] as? String }
         #expect(states == ["paused", "timed_out"], "\(watcher.stdout)")
         let pauses = try #require(watcher.objects.last?["pauses"] as? [[String: Any]])
