@@ -391,8 +391,8 @@ extension Store {
 }
 
 /// The values a notification's text was filled with, typed, for programs (#11, "the structured
-/// fields a program needs"): instants as UTC ISO-8601, order ids as numbers, versions and
-/// reasons as written. Only what the kind's template names is set; the ids of the subjects are
+/// fields a program needs"): instants as UTC ISO-8601, order ids as numbers, reasons and
+/// scopes as written. Only what the kind's template names is set; the ids of the subjects are
 /// the notification's own columns. Stored beside the text when the wake writes the notification.
 public struct NotificationFacts: Codable, Equatable, Sendable {
     /// `{date}`: the instant the text calls "on D" (applied at, window start, ordered at, bill, pause).
@@ -412,11 +412,9 @@ public struct NotificationFacts: Codable, Equatable, Sendable {
     /// `{schedule}` of a CAD-8 change: its cadence and deferral weeks (nil: back to the partner's).
     public var cadence: String?
     public var deferWeeks: Int?
-    /// `{version}`: the app version.
-    public var version: String?
 
     public init(date: Date? = nil, deadline: Date? = nil, orderID: Int64? = nil, reason: String? = nil, items: [String]? = nil,
-                what: String? = nil, scope: String? = nil, cadence: String? = nil, deferWeeks: Int? = nil, version: String? = nil) {
+                what: String? = nil, scope: String? = nil, cadence: String? = nil, deferWeeks: Int? = nil) {
         self.date = date.map(Instant.format)
         self.deadline = deadline.map(Instant.format)
         self.orderID = orderID
@@ -426,11 +424,10 @@ public struct NotificationFacts: Codable, Equatable, Sendable {
         self.scope = scope
         self.cadence = cadence
         self.deferWeeks = deferWeeks
-        self.version = version
     }
 
     enum CodingKeys: String, CodingKey {
-        case date, deadline, reason, items, what, scope, cadence, version
+        case date, deadline, reason, items, what, scope, cadence
         case orderID = "order_id"
         case deferWeeks = "defer_weeks"
     }
