@@ -13,7 +13,8 @@ struct ApplyCommand: ParsableCommand {
             every problem listed by JSON path, and nothing is written (exit 65). See docs/state-document.md.
 
             Example:
-              rolloutctl apply --config config/rolloutd.toml examples/sample-state.json
+              rolloutctl apply --config config/rolloutd.toml \\
+                  examples/sample-state.json
             """)
 
     @OptionGroup var options: ConfigOptions

@@ -14,7 +14,8 @@ struct CalendarCommand: ParsableCommand {
 
             Examples:
               rolloutctl calendar --from 2026-11-25T00:00:00Z --count 3
-              rolloutctl calendar --from 2026-03-06T00:00:00Z --count 10 --no-holidays
+              rolloutctl calendar --from 2026-03-06T00:00:00Z --count 10 \\
+                  --no-holidays
             """)
 
     @OptionGroup var options: ConfigOptions

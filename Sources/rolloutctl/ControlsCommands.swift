@@ -25,7 +25,29 @@ func describe(_ pause: PauseRecord, time: HumanTime, now: Date) -> String {
         + " by \(pause.actor): \(pause.reason)"
 }
 
-struct PauseCommand: ParsableCommand, RequestCommand {
+/// `pause` and `resume`: a request on a scope that answers the pauses it created or ended, printed
+/// as JSON, or one line each and what happens next.
+protocol PauseControlCommand: RequestCommand where Answer == [PauseRecord] {
+    var options: ConfigOptions { get }
+    var json: Bool { get }
+    /// One line for a pause the request created or ended.
+    func line(for pause: PauseRecord, _ human: HumanTime) -> String
+    /// What the operator can expect next.
+    var next: String { get }
+}
+
+extension PauseControlCommand {
+    func run() throws {
+        let (configuration, store) = try options.openStore()
+        let pauses = try refusable { try request(store, configuration) }
+        if json { return try printJSON(pauses) }
+        let human = HumanTime(configuration.calendar)
+        pauses.forEach { print(line(for: $0, human)) }
+        print(next)
+    }
+}
+
+struct PauseCommand: PauseControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Pause release management, the upgrade programme, or both, for a partner or one organisation (OPS-1).",
@@ -40,7 +62,8 @@ struct PauseCommand: ParsableCommand, RequestCommand {
               rolloutctl pause --partner northwind --what programme \\
                   --reason "agent 14.2 crashes on boot"
               rolloutctl pause --partner northwind --org contoso \\
-                  --reason "customer audit until Friday" --at 2026-12-01T18:00:00Z --json
+                  --reason "customer audit until Friday" \\
+                  --at 2026-12-01T18:00:00Z --json
             """)
 
     @OptionGroup var options: ConfigOptions
@@ -49,16 +72,13 @@ struct PauseCommand: ParsableCommand, RequestCommand {
     @OptionGroup var time: RequestTime
     @Flag(help: "Print the pauses created as JSON (fields in docs/cli.md).") var json = false
 
-    func run() throws {
-        let (configuration, store) = try options.openStore()
-        let pauses = try refusable { try request(store, configuration) }
-        if json { return try printJSON(pauses) }
-        let human = HumanTime(configuration.calendar)
-        for pause in pauses {
-            print("pause #\(pause.id): \(pause.what) of \(pause.scope) paused from \(human.instant(pause.since)): \(pause.reason)")
-        }
-        print("the daemon holds everything in that scope from then on; `rolloutctl resume --partner \(scope.partner)"
-              + (scope.org.map { " --org \($0)" } ?? "") + " --what \(scope.what.rawValue)` ends it")
+    func line(for pause: PauseRecord, _ human: HumanTime) -> String {
+        "pause #\(pause.id): \(pause.what) of \(pause.scope) paused from \(human.instant(pause.since)): \(pause.reason)"
+    }
+
+    var next: String {
+        "the daemon holds everything in that scope from then on; `rolloutctl resume --partner \(scope.partner)"
+            + (scope.org.map { " --org \($0)" } ?? "") + " --what \(scope.what.rawValue)` ends it"
     }
 
     func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [PauseRecord] {
@@ -67,7 +87,7 @@ struct PauseCommand: ParsableCommand, RequestCommand {
     }
 }
 
-struct ResumeCommand: ParsableCommand, RequestCommand {
+struct ResumeCommand: PauseControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "End a pause (OPS-1): what fell due is decided at the next wake; end users' deadlines move by its length.",
@@ -88,18 +108,13 @@ struct ResumeCommand: ParsableCommand, RequestCommand {
     @OptionGroup var time: RequestTime
     @Flag(help: "Print the pauses ended as JSON (fields in docs/cli.md).") var json = false
 
-    func run() throws {
-        let (configuration, store) = try options.openStore()
-        let pauses = try refusable { try request(store, configuration) }
-        if json { return try printJSON(pauses) }
-        let human = HumanTime(configuration.calendar)
-        for pause in pauses {
-            let length = HumanTime.duration(Int64((pause.resumedAt ?? pause.since).timeIntervalSince(pause.since)))
-            print("pause #\(pause.id): \(pause.what) of \(pause.scope) resumed at \(human.instant(pause.resumedAt ?? pause.since)) "
-                  + "after \(length)" + (pause.what == "programme" ? "; end users' deferral deadlines move by \(length)" : ""))
-        }
-        print("what fell due during the pause is decided at the daemon's next wake")
+    func line(for pause: PauseRecord, _ human: HumanTime) -> String {
+        let length = HumanTime.duration(Int64((pause.resumedAt ?? pause.since).timeIntervalSince(pause.since)))
+        return "pause #\(pause.id): \(pause.what) of \(pause.scope) resumed at \(human.instant(pause.resumedAt ?? pause.since)) "
+            + "after \(length)" + (pause.what == "programme" ? "; end users' deferral deadlines move by \(length)" : "")
     }
+
+    var next: String { "what fell due during the pause is decided at the daemon's next wake" }
 
     func request(_ store: Store, _ configuration: RolloutDaemon.Configuration) throws -> [PauseRecord] {
         try store.resume(partner: scope.partner, organisation: scope.org, areas: scope.what.areas, actor: "operator", at: time.instant)

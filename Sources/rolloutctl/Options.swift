@@ -42,6 +42,10 @@ enum Exit {
     /// An id names no partner, organisation, user, endpoint, release or request ("no such
     /// subject"), like `systemctl status` for a unit that does not exist.
     static let noSuchSubject = ExitCode(4)
+    /// `progress --watch`: the programme failed — its failure threshold paused it (OPS-3).
+    static let programmeFailed = ExitCode(5)
+    /// `progress --watch --timeout`: the bound passed first, as timeout(1) exits.
+    static let timedOut = ExitCode(124)
 }
 
 /// Parses an instant argument (`2026-03-09T15:00:00Z`).
@@ -71,15 +75,17 @@ func refusable<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Stable JSON for `--json`: sorted keys, instants as UTC ISO-8601 strings.
-func printJSON<T: Encodable>(_ value: T) throws {
+/// Stable JSON for `--json`: sorted keys, instants as UTC ISO-8601 strings; pretty-printed, or
+/// one line (`lines`) for a stream of objects, flushed at once so a reader sees each as it comes.
+func printJSON<T: Encodable>(_ value: T, lines: Bool = false) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = lines ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .custom { date, encoder in
         var container = encoder.singleValueContainer()
         try container.encode(Instant.format(date))
     }
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    if lines { fflush(nil) }  // nil: every stream; `stdout` is a C global Swift 6 will not touch
 }
 
 /// Columns aligned for a terminal, like `kubectl get`.

@@ -198,7 +198,7 @@ struct EndpointCommand: ParsableCommand {
     struct ReportFailure: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report-failure", abstract: "The device reports the upgrade failed (the partner is told).",
-            discussion: "Example:\n  rolloutctl endpoint report-failure --id contoso-e1 --reason \"disk full\"")
+            discussion: "Example:\n  rolloutctl endpoint report-failure --id contoso-e1 \\\n      --reason \"disk full\"")
         @OptionGroup var event: Event
         @Option(help: "What failed.") var reason: String
         func run() throws { try event.apply(.failureReported(reason: reason), name: "report-failure") }

@@ -13,7 +13,8 @@ struct Rolloutctl: AsyncParsableCommand {
             command), else $ROLLOUTD_CONFIG, else /etc/rolloutd/rolloutd.toml.
 
             Examples:
-              rolloutctl --config config/rolloutd.toml apply examples/sample-state.json
+              rolloutctl --config config/rolloutd.toml \\
+                  apply examples/sample-state.json
               rolloutctl run --config config/rolloutd.toml \\
                   --from 2026-03-02T16:00:00Z --until 2026-03-31T00:00:00Z
               ROLLOUTD_CONFIG=examples/local.toml \\

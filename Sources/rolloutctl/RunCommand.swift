@@ -25,7 +25,8 @@ struct RunCommand: AsyncParsableCommand {
             covers at most \(RunCommand.maximumDays) days.
 
             Examples:
-              rolloutctl run --from 2026-03-02T00:00:00Z --until 2026-06-01T00:00:00Z
+              rolloutctl run --from 2026-03-02T00:00:00Z \\
+                  --until 2026-06-01T00:00:00Z
               rolloutctl run --until 2026-07-01T00:00:00Z \\
                   --resume-at 2026-06-20T00:00:00Z --json
             """)

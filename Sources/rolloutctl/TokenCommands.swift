@@ -23,8 +23,10 @@ struct TokenCommand: ParsableCommand {
                 endpoints of one organisation). The secret cannot be shown again: store it now.
 
                 Examples:
-                  rolloutctl token create --role partner --partner northwind --name "northwind console"
-                  rolloutctl token create --role agent --org fabrikam --name "fabrikam agents" --expires 2027-01-01T00:00:00Z --json
+                  rolloutctl token create --role partner --partner northwind \\
+                      --name "northwind console"
+                  rolloutctl token create --role agent --org fabrikam \\
+                      --name "fabrikam agents" --expires 2027-01-01T00:00:00Z --json
                 """)
 
         @OptionGroup var options: ConfigOptions

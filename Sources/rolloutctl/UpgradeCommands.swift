@@ -21,7 +21,8 @@ struct ProgrammeCommand: ParsableCommand {
 
                 Example:
                   rolloutctl programme create --partner northwind \\
-                      --announce 2026-12-01T16:00:00Z --window-start 2027-01-05T16:00:00Z \\
+                      --announce 2026-12-01T16:00:00Z \\
+                      --window-start 2027-01-05T16:00:00Z \\
                       --auto-upgrade 2027-03-02T16:00:00Z
                 """)
 
@@ -149,7 +150,8 @@ struct OrderCommand: ParsableCommand {
                 its endpoints get their automatic-upgrade time; on failed the partner is told.
 
                 Examples:
-                  rolloutctl order result --org contoso processed --at 2027-01-07T10:00:00Z
+                  rolloutctl order result --org contoso processed \\
+                      --at 2027-01-07T10:00:00Z
                   rolloutctl order result --org fabrikam failed \\
                       --reason "licence count mismatch"
                 """)
@@ -183,31 +185,57 @@ struct ProgressCommand: ParsableCommand {
         commandName: "progress",
         abstract: "Programme progress per partner: organisations by generation and order state, endpoints by lifecycle state (UPG-8).",
         discussion: """
+            With --watch, follows one partner's programme as `kubectl rollout status` follows a \
+            rollout: a line each time its counts or pauses change, then exit 0 when it is \
+            complete (every organisation cloud, every endpoint upgraded), 5 when it failed (its \
+            failure threshold paused it, OPS-3), or 124 when --timeout passed first. An \
+            operator's pause is shown and waited out.
+
             Examples:
               rolloutctl progress
               rolloutctl progress --partner northwind --json
+              rolloutctl progress --partner northwind --watch \\
+                  --interval 10 --timeout 3600
             """)
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "Only this partner.") var partner: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Print JSON (with --watch: one object per line, each time something changes).") var json = false
+    @Flag(name: [.customShort("w"), .long], help: "Follow the partner's programme until it is complete (exit 0) or fails (exit 5).")
+    var watch = false
+    @Option(help: ArgumentHelp("With --watch: seconds between looks at the database (0.05-3600, default 2).", valueName: "SECONDS"))
+    var interval: Double?
+    @Option(help: ArgumentHelp("With --watch: give up after this many seconds (exit 124); default never.", valueName: "SECONDS"))
+    var timeout: Double?
+
+    func validate() throws {
+        if !watch, interval != nil || timeout != nil { throw ValidationError("--interval and --timeout go with --watch") }
+        if watch, partner == nil { throw ValidationError("--watch follows one programme: name its partner with --partner") }
+        if let interval, !(0.05...3_600).contains(interval) { throw ValidationError("--interval must be between 0.05 and 3600 seconds") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
 
     func run() throws {
         let (configuration, store) = try options.openStore(readOnly: true)
+        let time = HumanTime(configuration.calendar)
+        if watch, let partner {
+            return try ProgressWatch(store: store, partner: partner, json: json, time: time).follow(every: interval ?? 2, for: timeout)
+        }
         let progress = try refusable { try store.progress(partner: partner) }
         if json { return try printJSON(progress) }
-        func line(_ counts: [String: Int]) -> String {
-            counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        }
-        let time = HumanTime(configuration.calendar)
         for entry in progress {
             print("\(entry.partner)")
             entry.pauses.forEach { print("  PAUSED: " + describe($0, time: time, now: Date())) }
-            print("  organisations: \(line(entry.organisations))")
-            print("  orders:        \(line(entry.orders))")
-            print("  endpoints:     \(line(entry.endpoints))")
+            print("  organisations: \(counts(entry.organisations))")
+            print("  orders:        \(counts(entry.orders))")
+            print("  endpoints:     \(counts(entry.endpoints))")
         }
     }
+}
+
+/// Counts for people: `cloud 2, legacy 1`, or `none`.
+func counts(_ counts: [String: Int]) -> String {
+    counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
 }
 
 struct NotificationsCommand: ParsableCommand {
@@ -216,8 +244,10 @@ struct NotificationsCommand: ParsableCommand {
         abstract: "The notification outbox: what partners, customer admins and end users were sent (NOT-1…3).",
         discussion: """
             Examples:
-              rolloutctl notifications --partner northwind --since 2027-01-01T00:00:00Z
-              rolloutctl notifications --org contoso --json | jq '.[] | select(.late)'
+              rolloutctl notifications --partner northwind \\
+                  --since 2027-01-01T00:00:00Z
+              rolloutctl notifications --org contoso --json \\
+                  | jq '.[] | select(.late)'
               rolloutctl notifications --after 120 --limit 50
             """)
 

@@ -25,8 +25,10 @@ struct WebhookCommand: ParsableCommand {
                 webhook-signature header with it (docs/delivery.md).
 
                 Examples:
-                  rolloutctl webhook add --partner northwind --url https://hooks.northwind.example/rolloutd
-                  rolloutctl webhook add --partner northwind --org contoso --url https://contoso.example/hooks \\
+                  rolloutctl webhook add --partner northwind \\
+                      --url https://hooks.northwind.example/rolloutd
+                  rolloutctl webhook add --partner northwind --org contoso \\
+                      --url https://contoso.example/hooks \\
                       --kinds update_available,customer_programme_announced --json
                 """)
 

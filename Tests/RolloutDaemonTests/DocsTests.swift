@@ -1,5 +1,8 @@
 import Foundation
+import RolloutCore
 import RolloutDaemon
+import RolloutEngine
+import RolloutStore
 import Testing
 
 /// The operator documentation says what the executables do; these tests keep it true:
@@ -151,14 +154,26 @@ import Testing
                              in: directory).status == 0)
         #expect(try Self.ctl(["run", "--config", config, "--from", "2020-01-06T00:00:00Z", "--until", "2020-01-07T00:00:00Z"],
                              in: directory).status == 0)
+        // Two programmes to watch: northwind's paused by its failure threshold (the automatic
+        // pause OPS-3 makes; ProgressWatchTests trips it through the loop), bleu's in progress.
+        for partner in ["northwind", "bleu"] {
+            #expect(try Self.ctl(["programme", "create", "--config", config, "--partner", partner, "--announce", "2020-01-20T16:00:00Z",
+                                  "--window-start", "2020-02-04T16:00:00Z", "--auto-upgrade", "2020-03-03T16:00:00Z",
+                                  "--at", "2020-01-07T00:00:00Z"], in: directory).status == 0)
+        }
+        _ = try Store(path: directory.path("rolloutd.sqlite")).pause(
+            partner: "northwind", organisation: nil, areas: [.programme], reason: "3 of 22 failed", actor: failureThresholdActor,
+            at: try #require(Instant.parse("2020-01-07T00:00:00Z")))
         let reproducers: [Int32: [String]] = [
             0: ["config", "check", "--config", config],
             1: ["order", "result", "--config", config, "--org", "contoso", "processed"],
             3: ["status", "--config", config],
             4: ["explain", "--config", config, "--org", "no-such-organisation"],
+            5: ["progress", "--config", config, "--partner", "northwind", "--watch"],
             64: ["no-such-command"],
             65: ["apply", "--config", config, document],
             78: ["config", "check", "--config", bad],
+            124: ["progress", "--config", config, "--partner", "bleu", "--watch", "--interval", "0.05", "--timeout", "0.2"],
         ]
         for status in documented.sorted() {
             let arguments = try #require(reproducers[status], "no reproducer for documented status \(status)")

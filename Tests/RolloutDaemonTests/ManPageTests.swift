@@ -23,20 +23,59 @@ import Testing
         return pages
     }
 
-    @Test("every page renders with groff -ww and man -l without a warning")
-    func render() throws {
+    /// Generates the pages and runs `body` on each, by name; returns how many there were.
+    @discardableResult
+    static func eachPage(_ body: (_ name: String, _ path: String, _ directory: TemporaryDirectory) throws -> Void) throws -> Int {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let pages = try Self.generate(in: directory)
-        #expect(pages.count >= 40, "\(pages.keys.sorted())")
-        for (name, path) in pages.sorted(by: { $0.key < $1.key }) {
+        let pages = try generate(in: directory)
+        for (name, path) in pages.sorted(by: { $0.key < $1.key }) { try body(name, path, directory) }
+        return pages.count
+    }
+
+    @Test("every page renders with groff -ww and man -l without a warning, no line wider than an 80-column terminal")
+    func render() throws {
+        var lines = 0
+        let count = try Self.eachPage { name, path, directory in
             let groff = try runProcess(URL(fileURLWithPath: "/usr/bin/groff"), ["-mandoc", "-ww", "-z", "-Tutf8", path], in: directory)
             #expect(groff.status == 0 && groff.stderr.isEmpty, "\(name): \(groff)")
             let man = try runProcess(URL(fileURLWithPath: "/usr/bin/man"), ["-l", path], in: directory,
                                      environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat", "MAN_KEEP_FORMATTING": "0"])
             #expect(man.status == 0 && man.stderr.isEmpty, "\(name): \(man)")
             #expect(man.stdout.count > 200, "\(name) renders empty: \(man)")
+            // Without a terminal man-db still overstrikes bold and underline (x\bx, _\bx): drop them.
+            for line in man.stdout.replacing(/.\u{8}/, with: "").split(separator: "\n") {
+                #expect(line.count <= 80, "\(name): \(line.count) columns: \(line)")
+                lines += 1
+            }
         }
+        #expect(count >= 40)
+        #expect(lines > 1_500, "read \(lines) lines")
+    }
+
+    @Test("examples paste as written: a command continued on the next line ends with a backslash")
+    func examplesPaste() throws {
+        var continued = 0
+        try Self.eachPage { name, path, _ in
+            // The literal displays (.Bd -literal … .Ed) of the source: examples, one command a line.
+            var display: [String]?
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix(".Bd -literal") { display = []; continue }
+                if line == ".Ed", let lines = display {
+                    for (previous, line) in zip(lines, lines.dropFirst()) {
+                        let indent = { (text: String) in text.prefix { $0 == " " }.count }
+                        guard indent(line) > indent(previous) else { continue }
+                        // A deeper line continues the command above it: that one must end in \ (roff: \e).
+                        #expect(previous.hasSuffix(" \\") || previous.hasSuffix(" \\e"), "\(name): '\(previous)' is continued but does not end with \\")
+                        continued += 1
+                    }
+                    display = nil
+                    continue
+                }
+                display?.append(String(line))
+            }
+        }
+        #expect(continued >= 10, "\(continued) continued examples checked")
     }
 
     @Test("one page per rolloutctl command, named as git names them, and none for help")
@@ -69,21 +108,38 @@ import Testing
         for status in ["0", "1", "64", "78"] { #expect(page.contains(".It \(status)\n"), "EXIT STATUS lacks \(status)") }
     }
 
-    @Test("rolloutd.toml(5) describes every key of config/rolloutd.toml")
+    @Test("rolloutd.toml(5) gives every key of config/rolloutd.toml its type, its default as the file has it, and a meaning")
     func configurationPage() throws {
         let page = try DocsTests.read("man/rolloutd.toml.5")
         let configuration = try DocsTests.read("config/rolloutd.toml")
+        let pageLines = page.split(separator: "\n").map(String.init)
         var table = ""
         var keys = 0
         for line in configuration.split(separator: "\n") {
             if let match = line.wholeMatch(of: /\[([a-z_]+)\]/) {
                 table = String(match.1)
                 #expect(page.contains(".Ss [\(table)]"), "rolloutd.toml(5) has no [\(table)]")
-            } else if let match = line.firstMatch(of: #/^\# ([a-z_]+) = /#) {
+            } else if let match = line.firstMatch(of: #/^\# ([a-z_]+) = (.+?)(\s+#.*)?$/#) {
                 keys += 1
-                #expect(page.contains("Cm \(match.1) "), "rolloutd.toml(5) does not describe \(table).\(match.1)")
+                let key = String(match.1)
+                // The key's entry in its table's section: from its .It line to the next .It or .El.
+                let section = pageLines.drop { $0 != ".Ss [\(table)]" }
+                guard let start = section.firstIndex(where: { $0.hasPrefix(".It") && $0.contains("Cm \(key) No = Ar ") }) else {
+                    Issue.record("rolloutd.toml(5) does not describe \(table).\(key)")
+                    continue
+                }
+                let entry = section[start...].prefix { $0 == section[start] || !($0.hasPrefix(".It") || $0 == ".El") }
+                let type = section[start].components(separatedBy: "Cm \(key) No = Ar ").last?.components(separatedBy: " ,").first
+                #expect(["integer", "string", "boolean", "array", "array of strings"].contains(type ?? "-"),
+                        "\(table).\(key): type '\(type ?? "-")'")
+                let text = entry.joined(separator: "\n")
+                let value = String(match.2).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                #expect(text.contains("Default"), "\(table).\(key): no default")
+                #expect(text.contains(value) || (value == "[]" && text.contains("empty")),
+                        "\(table).\(key): the file's default \(value) is not the page's: \(text)")
+                #expect(entry.dropFirst().contains { !$0.hasPrefix(".") && $0.count > 20 }, "\(table).\(key): no meaning")
             }
         }
-        #expect(keys >= 15)
+        #expect(keys >= 30, "\(keys) keys")
     }
 }

@@ -97,6 +97,17 @@ import Testing
         #expect(result.status == 0, "systemd-unit.sh exited \(result.status)")
     }
 
+    /// Runs an integration script with the build directory of the tested binaries and waits for
+    /// it on a thread of its own (it runs for up to a minute), not one of the concurrency pool.
+    static func runScript(_ script: String) async throws -> (status: Int32, output: String) {
+        let build = URL(fileURLWithPath: daemonBinary()).deletingLastPathComponent().path
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run("/bin/bash", [script, build], mergingStandardError: true) })
+            }.start()
+        }
+    }
+
     static func run(_ executable: String, _ arguments: [String], mergingStandardError: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

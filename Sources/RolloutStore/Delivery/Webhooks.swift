@@ -98,9 +98,14 @@ extension Store {
                 throw StoreError(code: .notFound, message: "no partner '\(partner)'")
             }
             if let organisation {
+                // An unknown organisation is no such subject (exit 4); one of another partner is a
+                // refusal (exit 1), as for pause and schedule requests (CAD-4).
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM organisation WHERE id = ?", arguments: [organisation]) != nil else {
+                    throw StoreError(code: .notFound, message: "no organisation '\(organisation)'")
+                }
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM organisation_partner WHERE organisation_id = ? AND partner_id = ?",
                                         arguments: [organisation, partner]) != nil else {
-                    throw StoreError(code: .notFound, message: "partner '\(partner)' manages no organisation '\(organisation)'")
+                    throw StoreError(code: .refused, message: "partner '\(partner)' manages no organisation '\(organisation)'")
                 }
             }
             let kindsJSON = try kinds.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }

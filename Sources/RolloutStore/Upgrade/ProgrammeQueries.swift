@@ -82,6 +82,11 @@ extension Store {
         }
     }
 
+    /// True when `partner` has an upgrade programme (UPG-1), for `rolloutctl progress --watch`.
+    public func hasProgramme(partner: String) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM programme WHERE partner_id = ?", arguments: [partner]) ?? false }
+    }
+
     /// UPG-8 per partner (all partners with a programme when nil), read from the counts the
     /// triggers of `programme_count` keep as rows change: a few rows, whatever the fleet's size.
     public func progress(partner: String?) throws -> [ProgrammeProgress] {

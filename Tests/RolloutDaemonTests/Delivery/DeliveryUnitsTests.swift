@@ -10,13 +10,7 @@ import Testing
           .enabled(if: pythonReceiverAvailable, "needs python3 with standardwebhooks (scripts/install-deps)"),
           .timeLimit(.minutes(3)))
     func aWakesNotificationsArriveAtALoopbackReceiver() async throws {
-        let build = URL(fileURLWithPath: SystemdIntegrationTests.daemonBinary()).deletingLastPathComponent().path
-        // The script runs for a minute: wait for it on a thread of its own, not one of the pool.
-        let result = try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try SystemdIntegrationTests.run("/bin/bash", [Self.script, build], mergingStandardError: true) })
-            }.start()
-        }
+        let result = try await SystemdIntegrationTests.runScript(Self.script)
         print(result.output)
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL:") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
