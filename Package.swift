@@ -127,7 +127,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RolloutDeliveryTests",
-            dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["RolloutDelivery", "RolloutStore", "RolloutDaemon", "RolloutEngine", "RolloutCore",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "RolloutAPITests",

@@ -5,8 +5,9 @@ import RolloutStore
 /// The JSON body of a webhook request (docs/delivery.md). The Standard Webhooks envelope —
 /// `type`, `timestamp`, `data` — with everything a program needs in `data`: who it is for, what
 /// it is about (the idempotency key's subject and occurrence, the entity ids), when it was due and
-/// whether it is late (NOT-3), and the text in the partner's language (NOT-2). Encoded with
-/// sorted keys, so every retry of a delivery carries the same bytes.
+/// whether it is late (NOT-3), the text in the partner's language (NOT-2) and the values that
+/// text was filled with, typed (`values`). Encoded with sorted keys, so every retry of a delivery
+/// carries the same bytes.
 struct WebhookPayload: Encodable {
     struct Notification: Encodable {
         let id: String
@@ -25,9 +26,12 @@ struct WebhookPayload: Encodable {
         let locale: String
         let title: String
         let text: String
+        /// The template's values, typed (dates, order id, reason, …); absent for notifications
+        /// written before they were kept.
+        let values: NotificationFacts?
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, audience, subject, occurrence, late, locale, title, text
+            case id, kind, audience, subject, occurrence, late, locale, title, text, values
             case notificationID = "notification_id"
             case partnerID = "partner_id"
             case organisationID = "organisation_id"
@@ -74,7 +78,7 @@ struct WebhookPayload: Encodable {
             id: n.idempotencyKey, notificationID: n.id, kind: n.kind, audience: n.audience, subject: subject, occurrence: occurrence,
             partnerID: n.partnerID, organisationID: n.organisationID, userID: n.userID, endpointID: n.endpointID,
             dueAt: Instant.format(n.dueAt), emittedAt: Instant.format(n.emittedAt), late: n.late, locale: n.locale,
-            title: n.subject, text: n.body)))
+            title: n.subject, text: n.body, values: n.facts)))
     }
 
     static func ping(webhook: Webhook, at: Date) -> WebhookPayload {

@@ -58,6 +58,10 @@ poll_interval_ms = 50
 first_retry_seconds = 1
 max_retry_interval_seconds = 2
 EOF
+# The sandbox shares the host's network namespace: the API listens on a free loopback port, not
+# the default 8480 another test (or another checkout's) may hold at the same moment.
+API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+printf '[api]\nlisten = "127.0.0.1:%s"\n' "$API_PORT" >> "$R/etc/rolloutd/rolloutd.toml"
 ns systemctl daemon-reload
 verify_out=$(ns systemd-analyze verify --man=no /etc/systemd/system/rolloutd-deliver.service 2>&1)
 check "systemd-analyze verify rolloutd-deliver.service is clean" [ -z "$verify_out" ]

@@ -8,12 +8,12 @@ import Testing
     static let script = SystemdIntegrationTests.packageRoot.appendingPathComponent("Tests/Integration/systemd-faults.sh").path
 
     @Test(.enabled(if: geteuid() == 0, "needs root to boot systemd in namespaces"), .timeLimit(.minutes(3)))
-    func faultsUnderARealSystemd() throws {
+    func faultsUnderARealSystemd() async throws {
         let binaries = URL(fileURLWithPath: SystemdIntegrationTests.daemonBinary()).deletingLastPathComponent().path
         for name in ["rolloutd", "rolloutctl"] {
             try #require(FileManager.default.isExecutableFile(atPath: "\(binaries)/\(name)"), "no \(name) in \(binaries)")
         }
-        let result = try SystemdIntegrationTests.run("/bin/bash", [Self.script, binaries], mergingStandardError: true)
+        let result = try await SystemdIntegrationTests.runScript(Self.script)
         print(result.output)
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL:") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")

@@ -86,10 +86,10 @@ import Testing
     /// Boots systemd in namespaces and drives rolloutd.service through start, reload, rejected
     /// reload, watchdog restart, stop and the journal (Tests/Integration/systemd-unit.sh).
     @Test(.enabled(if: geteuid() == 0, "needs root to boot systemd in namespaces"), .timeLimit(.minutes(3)))
-    func unitDrivesTheDaemonUnderARealSystemd() throws {
+    func unitDrivesTheDaemonUnderARealSystemd() async throws {
         let binary = Self.daemonBinary()
         try #require(FileManager.default.isExecutableFile(atPath: binary), "no rolloutd at \(binary)")
-        let result = try Self.run("/bin/bash", [Self.script, binary], mergingStandardError: true)
+        let result = try await Self.runOffPool("/bin/bash", [Self.script, binary], mergingStandardError: true)
         print(result.output)
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL:") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
@@ -101,11 +101,7 @@ import Testing
     /// it on a thread of its own (it runs for up to a minute), not one of the concurrency pool.
     static func runScript(_ script: String) async throws -> (status: Int32, output: String) {
         let build = URL(fileURLWithPath: daemonBinary()).deletingLastPathComponent().path
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try run("/bin/bash", [script, build], mergingStandardError: true) })
-            }.start()
-        }
+        return try await runOffPool("/bin/bash", [script, build], mergingStandardError: true)
     }
 
     static func run(_ executable: String, _ arguments: [String], mergingStandardError: Bool = false) throws -> (status: Int32, output: String) {
@@ -119,5 +115,17 @@ import Testing
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `run` on a thread of its own, for scripts that take minutes: a synchronous test holds one
+    /// of the cooperative pool's threads (one per core) all that time and starves the async
+    /// tests beside it (on 2 cores the in-process API servers stopped answering within 30 s).
+    static func runOffPool(_ executable: String, _ arguments: [String],
+                           mergingStandardError: Bool = false) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run(executable, arguments, mergingStandardError: mergingStandardError) })
+            }.start()
+        }
     }
 }

@@ -8,12 +8,12 @@ import Testing
     static let script = SystemdIntegrationTests.packageRoot.appendingPathComponent("Tests/Integration/systemd-long-wake.sh").path
 
     @Test(.enabled(if: geteuid() == 0, "needs root to boot systemd in namespaces"), .timeLimit(.minutes(8)))
-    func aWakeLongerThanWatchdogSecCompletesWithoutARestart() throws {
+    func aWakeLongerThanWatchdogSecCompletesWithoutARestart() async throws {
         let binary = SystemdIntegrationTests.daemonBinary()
         let control = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("rolloutctl").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "no rolloutd at \(binary)")
         try #require(FileManager.default.isExecutableFile(atPath: control), "no rolloutctl at \(control)")
-        let result = try SystemdIntegrationTests.run("/bin/bash", [Self.script, binary, control], mergingStandardError: true)
+        let result = try await SystemdIntegrationTests.runOffPool("/bin/bash", [Self.script, binary, control], mergingStandardError: true)
         print(result.output)
         let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("FAIL:") }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")

@@ -101,7 +101,9 @@ public struct ControlsRule: WakeRule {
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: resumed ? .rolloutResumed : .rolloutPaused, audience: .partnerAdmins, partner: pause.partner,
                 organisation: pause.organisation, language: language, values: values, subject: pause.scope,
-                occurrence: "pause:\(pause.id)", dueAt: instant), late: wake.summary.late))
+                occurrence: "pause:\(pause.id)", dueAt: instant,
+                facts: NotificationFacts(date: instant, reason: resumed ? nil : pause.reason, what: area.rawValue, scope: pause.scope)),
+                late: wake.summary.late))
         }
         let state = resumed ? "resumed by \(pause.resumedBy ?? "-")" : "paused by \(pause.actor): \(pause.reason)"
         try wake.record(resumed ? .resumed : .paused, subjectKind: pause.organisation == nil ? "partner" : "organisation",
@@ -164,7 +166,9 @@ public struct ControlsRule: WakeRule {
                 kind: .programmeAutoPaused, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"], .items: summary.text(language),
                          .date: NotificationDates.format(wake.wake.at, language, calendar: wake.rules.calendar)],
-                subject: "partner:\(partner)", occurrence: "pause:\(id)", dueAt: wake.wake.at), late: wake.summary.late))
+                subject: "partner:\(partner)", occurrence: "pause:\(id)", dueAt: wake.wake.at,
+                facts: NotificationFacts(date: wake.wake.at, items: summary.reasons.map { "\($0.reason) (\($0.count))" })),
+                late: wake.summary.late))
             try wake.record(.failureThreshold, subjectKind: "partner", subjectID: partner, partner: partner,
                             before: "programme running", after: "programme paused automatically: \(summary.text(.en))",
                             afterValue: DecisionValue(reason: summary.text(.en), area: PauseArea.programme.rawValue,

@@ -26,6 +26,9 @@ enum Outbox {
         var subject: String
         var occurrence: String
         var dueAt: Date
+        /// The values again, typed, for webhook payloads: set by the kinds partners and
+        /// customers receive.
+        var facts = NotificationFacts()
     }
 
     /// Writes one notification; returns 1 if it is new, 0 if its key was emitted before.
@@ -36,11 +39,12 @@ enum Outbox {
         let key = IdempotencyKey(kind: notice.kind, subject: notice.subject, occurrence: notice.occurrence)
         try db.execute(sql: """
             INSERT OR IGNORE INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id,
-                                                locale, due_at, emitted_at, late, subject, body)
-            VALUES (?,?,?,?,?,?,?,?,?,CAST(strftime('%s','now') AS INTEGER),?,?,?)
+                                                locale, due_at, emitted_at, late, subject, body, facts)
+            VALUES (?,?,?,?,?,?,?,?,?,CAST(strftime('%s','now') AS INTEGER),?,?,?,?)
             """, arguments: [
                 key.canonical, notice.kind.rawValue, notice.audience.rawValue, notice.partner, notice.organisation,
                 notice.user, notice.endpoint, notice.language.rawValue, Instant.seconds(notice.dueAt), late, text.subject, text.body,
+                notice.facts.json,
             ])
         return db.changesCount
     }
@@ -48,9 +52,10 @@ enum Outbox {
     /// Writes one notification of `kind` per row of `source`, in one statement. `source` is a
     /// SELECT with the columns `subject`, `occurrence`, `partner_id`, `organisation_id`,
     /// `user_id`, `endpoint_id`, `locale`, `due_at`, and one column per placeholder of the kind,
-    /// named after it. Returns how many were new.
+    /// named after it, and with `withFacts` a `facts` column (JSON, `NotificationFacts`).
+    /// Returns how many were new.
     static func emitAll(_ db: Database, kind: NotificationKind, audience: NotificationAudience, source: String,
-                        arguments: StatementArguments = [], late: Bool) throws -> Int {
+                        arguments: StatementArguments = [], withFacts: Bool = false, late: Bool) throws -> Int {
         var textArguments: [(any DatabaseValueConvertible)?] = []
         func fill(_ part: KeyPath<NotificationTemplate, String>) -> String {
             var cases = ""
@@ -68,10 +73,11 @@ enum Outbox {
         let bodySQL = fill(\.body)
         try db.execute(sql: """
             INSERT OR IGNORE INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id,
-                                                locale, due_at, emitted_at, late, subject, body)
+                                                locale, due_at, emitted_at, late, subject, body, facts)
             SELECT '\(kind.rawValue)|' || \(escaped("src.subject")) || '|' || \(escaped("src.occurrence")),
                    '\(kind.rawValue)', '\(audience.rawValue)', src.partner_id, src.organisation_id, src.user_id, src.endpoint_id,
-                   src.locale, src.due_at, CAST(strftime('%s','now') AS INTEGER), ?, \(subjectSQL), \(bodySQL)
+                   src.locale, src.due_at, CAST(strftime('%s','now') AS INTEGER), ?, \(subjectSQL), \(bodySQL),
+                   \(withFacts ? "src.facts" : "NULL")
             FROM (\(source)) AS src
             """, arguments: StatementArguments([late as (any DatabaseValueConvertible)?] + textArguments) + arguments)
         return db.changesCount

@@ -10,13 +10,19 @@ extension Outbox {
     static func scheduleChangeApplied(_ db: Database, change: ScheduleChangeRequest, schedule: Schedule?,
                                       calendar: BusinessCalendar, wake: Wake, late: Bool) throws -> Int {
         let occurrence = "change:\(change.id)"
+        let changed = switch change.subject {
+        case .organisation(let organisation): "organisation:\(organisation)"
+        case .partner(let partner): "partner:\(partner)"
+        }
         func notice(_ audience: NotificationAudience, partner: String?, organisation: String?, scope: String, subject: String) throws -> Notice {
             let language = try language(db, partner: partner)
             return Notice(kind: .scheduleChangeApplied, audience: audience, partner: partner, organisation: organisation,
                           language: language,
                           values: [.scope: scope, .schedule: schedule?.description ?? change.edit.summary,
                                    .date: NotificationDates.format(wake.at, language, calendar: calendar)],
-                          subject: subject, occurrence: occurrence, dueAt: change.applyBy)
+                          subject: subject, occurrence: occurrence, dueAt: change.applyBy,
+                          facts: NotificationFacts(date: wake.at, scope: changed, cadence: schedule?.cadence.rawValue,
+                                                   deferWeeks: schedule?.deferralWeeks))
         }
         var count = 0
         switch change.subject {

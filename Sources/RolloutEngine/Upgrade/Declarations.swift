@@ -39,7 +39,7 @@ enum Declarations {
                 kind: .monthlyLegacyDeclaration, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"], .date: NotificationDates.format(billing, language, calendar: calendar)],
                 subject: "partner:\(partner)", occurrence: LegacyDeclarations.monthlyOccurrence(billing, calendar: calendar),
-                dueAt: billing), late: wake.summary.late))
+                dueAt: billing, facts: NotificationFacts(date: billing)), late: wake.summary.late))
             wake.count("monthly_declaration")
         }
     }

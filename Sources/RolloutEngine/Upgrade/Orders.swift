@@ -20,7 +20,8 @@ enum Orders {
         let count = try Outbox.emit(db, Outbox.Notice(
             kind: .orderPlaced, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
             values: [.organisation: name, .order: "#\(order)", .deadline: NotificationDates.format(answerDue, language, calendar: calendar)],
-            subject: "organisation:\(organisation)", occurrence: "order:\(order)", dueAt: instant), late: late)
+            subject: "organisation:\(organisation)", occurrence: "order:\(order)", dueAt: instant,
+            facts: NotificationFacts(deadline: answerDue, orderID: order)), late: late)
         return (order, count)
     }
 
@@ -41,7 +42,8 @@ enum Orders {
                 kind: .orderUnanswered, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                 values: [.organisation: row["name"], .order: "#\(id)",
                          .date: NotificationDates.format(Instant.date(row["ordered_at"]), language, calendar: wake.rules.calendar)],
-                subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: dueAt), late: wake.summary.late))
+                subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: dueAt,
+                facts: NotificationFacts(date: Instant.date(row["ordered_at"]), orderID: id)), late: wake.summary.late))
             try db.execute(sql: "UPDATE upgrade_order SET chased_at = ? WHERE id = ?", arguments: [Instant.seconds(wake.wake.at), id])
             try wake.record(.orderChased, subjectKind: "organisation", subjectID: organisation, partner: partner,
                             organisation: organisation, before: "order #\(id) ordered", after: "unanswered after 24 h: partner told",
@@ -72,7 +74,8 @@ enum Orders {
                 wake.notified(try Outbox.emit(db, Outbox.Notice(
                     kind: .orderFailed, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                     values: [.organisation: row["name"], .order: "#\(id)", .reason: row["reason"] ?? "-"],
-                    subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: answeredAt), late: wake.summary.late))
+                    subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: answeredAt,
+                    facts: NotificationFacts(orderID: id, reason: row["reason"])), late: wake.summary.late))
                 // Endpoint upgrades paused by the open order resume now, not at their old
                 // instant: the end user keeps the whole deferral period (UPG-4, UPG-6).
                 try db.execute(sql: """
@@ -120,11 +123,13 @@ enum Orders {
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: .orderProcessed, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                 values: [.organisation: name, .order: "#\(id)"],
-                subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: answeredAt), late: wake.summary.late))
+                subject: "organisation:\(organisation)", occurrence: "order:\(id)", dueAt: answeredAt,
+                facts: NotificationFacts(orderID: id)), late: wake.summary.late))
             wake.notified(try Outbox.emit(db, Outbox.Notice(
                 kind: .firstCloudBillDue, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                 values: [.organisation: name, .date: NotificationDates.format(firstBill, language, calendar: calendar)],
-                subject: "organisation:\(organisation)", occurrence: IdempotencyKey.occurrence(firstBill), dueAt: answeredAt), late: wake.summary.late))
+                subject: "organisation:\(organisation)", occurrence: IdempotencyKey.occurrence(firstBill), dueAt: answeredAt,
+                facts: NotificationFacts(date: firstBill)), late: wake.summary.late))
             try Declarations.afterUpgrade(&wake, partner: partner, legacyBefore: legacyBefore, at: answeredAt)
         }
     }
@@ -171,7 +176,9 @@ enum Orders {
                 let inserted = try Outbox.emit(db, Outbox.Notice(
                     kind: .upgradeHeld, audience: .partnerAdmins, partner: partner, organisation: organisation, language: language,
                     values: [.organisation: row["name"], .items: checklist.failingItemsText(language)],
-                    subject: "organisation:\(organisation)", occurrence: "failing:\(failing)", dueAt: wake.wake.at), late: wake.summary.late)
+                    subject: "organisation:\(organisation)", occurrence: "failing:\(failing)", dueAt: wake.wake.at,
+                    facts: NotificationFacts(items: checklist.failingItems.map { "\($0.name.rawValue): \($0.reason.text(.en))" })),
+                    late: wake.summary.late)
                 wake.notified(inserted)
                 if inserted > 0 {
                     try wake.record(.upgradeHeld, subjectKind: "organisation", subjectID: organisation, partner: partner,

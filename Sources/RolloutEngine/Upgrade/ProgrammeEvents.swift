@@ -25,16 +25,18 @@ enum ProgrammeEvents {
                 kind: .programmeAnnounced, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"], .date: NotificationDates.format(windowStart, language, calendar: calendar),
                          .deadline: NotificationDates.format(Instant.date(row["auto_upgrade_at"]), language, calendar: calendar)],
-                subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(announceAt), dueAt: announceAt), late: wake.summary.late))
+                subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(announceAt), dueAt: announceAt,
+                facts: NotificationFacts(date: windowStart, deadline: Instant.date(row["auto_upgrade_at"]))), late: wake.summary.late))
             let dates = Language.allCases.map { NotificationDates.format(windowStart, $0, calendar: calendar) }
             wake.notified(try Outbox.emitAll(db, kind: .customerProgrammeAnnounced, audience: .customerAdmins, source: """
                 SELECT 'organisation:' || o.id AS subject, ? AS occurrence, ? AS partner_id, o.id AS organisation_id, NULL AS user_id,
                        NULL AS endpoint_id, ? AS locale, ? AS due_at, ? AS partner, o.name AS organisation,
-                       CASE ? WHEN 'fr' THEN ? ELSE ? END AS date
+                       CASE ? WHEN 'fr' THEN ? ELSE ? END AS date, ? AS facts
                 FROM organisation o JOIN organisation_partner op ON op.organisation_id = o.id
                 WHERE op.partner_id = ? AND o.generation = 'legacy'
                 """, arguments: [IdempotencyKey.occurrence(announceAt), partner, language.rawValue, Instant.seconds(announceAt),
-                                 row["name"] as String, language.rawValue, dates[1], dates[0], partner], late: wake.summary.late))
+                                 row["name"] as String, language.rawValue, dates[1], dates[0], NotificationFacts(date: windowStart).json,
+                                 partner], withFacts: true, late: wake.summary.late))
             try db.execute(sql: "UPDATE programme SET announced_at = ? WHERE partner_id = ?", arguments: [Instant.seconds(wake.wake.at), partner])
             try wake.record(.programmeAnnounced, subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "announced",
                             afterValue: DecisionValue(programme: "announced"))
@@ -58,7 +60,8 @@ enum ProgrammeEvents {
                 kind: .windowOpen, audience: .partnerAdmins, partner: partner, organisation: nil, language: language,
                 values: [.partner: row["name"],
                          .deadline: NotificationDates.format(Instant.date(row["auto_upgrade_at"]), language, calendar: wake.rules.calendar)],
-                subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(windowStart), dueAt: windowStart), late: wake.summary.late))
+                subject: "partner:\(partner)", occurrence: IdempotencyKey.occurrence(windowStart), dueAt: windowStart,
+                facts: NotificationFacts(deadline: Instant.date(row["auto_upgrade_at"]))), late: wake.summary.late))
             try db.execute(sql: "UPDATE programme SET window_opened_at = ? WHERE partner_id = ?", arguments: [Instant.seconds(wake.wake.at), partner])
             try wake.record(.windowOpened, subjectKind: "partner", subjectID: partner, partner: partner, before: nil, after: "window open",
                             afterValue: DecisionValue(programme: "window_open"))

@@ -169,7 +169,8 @@ extension Store {
                 try Outbox.emit(db, Outbox.Notice(
                     kind: notice.kind, audience: audience, partner: partner, organisation: organisation,
                     user: audience == .endUser ? row["user_id"] : nil, endpoint: endpoint, language: language, values: values,
-                    subject: "endpoint:\(endpoint)", occurrence: notice.occurrence, dueAt: notice.due), late: false)
+                    subject: "endpoint:\(endpoint)", occurrence: notice.occurrence, dueAt: notice.due,
+                    facts: NotificationFacts(deadline: notice.deadline, reason: notice.reason)), late: false)
             }
             return next.state
         }

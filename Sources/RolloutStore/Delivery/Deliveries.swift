@@ -31,6 +31,8 @@ public struct OutboxNotification: Sendable, Equatable {
     public let late: Bool
     public let subject: String
     public let body: String
+    /// The template's values, typed; nil for notifications written before they were kept.
+    public let facts: NotificationFacts?
 
     init(_ row: Row) {
         id = row["n_id"]
@@ -47,11 +49,12 @@ public struct OutboxNotification: Sendable, Equatable {
         late = row["late"]
         subject = row["subject"]
         body = row["body"]
+        facts = (row["facts"] as String?).flatMap { try? JSONDecoder().decode(NotificationFacts.self, from: Data($0.utf8)) }
     }
 
     static let columns = """
         n.id AS n_id, n.idempotency_key, n.kind, n.audience, n.partner_id, n.organisation_id, n.user_id, n.endpoint_id,
-        n.locale, n.due_at, n.emitted_at, n.late, n.subject, n.body
+        n.locale, n.due_at, n.emitted_at, n.late, n.subject, n.body, n.facts
         """
 }
 
@@ -384,5 +387,56 @@ extension Store {
                           oldestPendingAt: (row["oldest_pending"] as Int64?).map(Instant.date),
                           pending: row["pending"], failed: row["failed"], dead: row["dead"], delivered: row["delivered"])
         }
+    }
+}
+
+/// The values a notification's text was filled with, typed, for programs (#11, "the structured
+/// fields a program needs"): instants as UTC ISO-8601, order ids as numbers, reasons and
+/// scopes as written. Only what the kind's template names is set; the ids of the subjects are
+/// the notification's own columns. Stored beside the text when the wake writes the notification.
+public struct NotificationFacts: Codable, Equatable, Sendable {
+    /// `{date}`: the instant the text calls "on D" (applied at, window start, ordered at, bill, pause).
+    public var date: String?
+    /// `{deadline}`: the instant something is due by (automatic upgrade, answer due, deferral deadline).
+    public var deadline: String?
+    /// `{order}`: the upgrade order's id.
+    public var orderID: Int64?
+    /// `{reason}`: a failure or pause reason.
+    public var reason: String?
+    /// `{items}`: readiness checklist items failing, or the most frequent failure reasons.
+    public var items: [String]?
+    /// `{what}`: `releases` or `programme` (OPS-1).
+    public var what: String?
+    /// `{scope}`: `partner:ID` or `organisation:ID`.
+    public var scope: String?
+    /// `{schedule}` of a CAD-8 change: its cadence and deferral weeks (nil: back to the partner's).
+    public var cadence: String?
+    public var deferWeeks: Int?
+
+    public init(date: Date? = nil, deadline: Date? = nil, orderID: Int64? = nil, reason: String? = nil, items: [String]? = nil,
+                what: String? = nil, scope: String? = nil, cadence: String? = nil, deferWeeks: Int? = nil) {
+        self.date = date.map(Instant.format)
+        self.deadline = deadline.map(Instant.format)
+        self.orderID = orderID
+        self.reason = reason
+        self.items = items
+        self.what = what
+        self.scope = scope
+        self.cadence = cadence
+        self.deferWeeks = deferWeeks
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case date, deadline, reason, items, what, scope, cadence
+        case orderID = "order_id"
+        case deferWeeks = "defer_weeks"
+    }
+
+    /// Nil when nothing is set, so notifications without values store NULL.
+    public var json: String? {
+        guard self != NotificationFacts() else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

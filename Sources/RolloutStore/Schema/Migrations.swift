@@ -46,6 +46,9 @@ package enum Migrations {
         migrator.registerMigration("api-2: queued webhook pings") { db in
             try db.execute(sql: webhookPings)
         }
+        migrator.registerMigration("api-3: typed notification values") { db in
+            try db.execute(sql: "ALTER TABLE notification ADD COLUMN facts TEXT CHECK (facts IS NULL OR json_valid(facts))")
+        }
         return migrator
     }
 
