@@ -19,7 +19,7 @@ import RolloutStore
 /// - legacy organisations use a policy feature the cloud lacks, so a running programme holds them
 ///   (UPG-3, UPG-7) instead of ordering 88,500 upgrades at once.
 enum Fleet {
-    static let generatorVersion = "fleet-v1"
+    static let generatorVersion = "fleet-v2"
     static let partners = 100
     static let organisations = 100_000
     static let endpointsPerOrganisation = 10
@@ -101,6 +101,9 @@ enum Fleet {
             }
         }
         try store.startClock(at: cursor.addingTimeInterval(-1))
+        // As `apply` does: a whole-document retarget request, so the wake sets every target and
+        // records the effective releases it applied (retargeting is incremental afterwards).
+        try store.write { db in try RetargetRequest.add(db, scope: "document", at: cursor) }
         _ = try store.process(Wake(at: cursor, reasons: [WakeReason(kind: "retarget_requested")]), rules: Rules.all,
                               context: context, late: false)
         try store.checkpoint()
