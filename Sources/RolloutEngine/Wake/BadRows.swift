@@ -22,9 +22,6 @@ public struct BadRowRule: WakeRule {
         let sql: String
     }
 
-    static let states = "'pending','notified','deferred','installing','restart_required','upgraded','failed'"
-    static let platforms = Platform.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
-
     static let checks: [Check] = [
         Check(kind: "reminder_not_deferred", table: "endpoint", rule: "UPG-6", reason: "a reminder is set but the endpoint is not deferred",
               everyWake: true, sql: "SELECT id FROM endpoint WHERE next_reminder_at IS NOT NULL AND upgrade_state IS NOT 'deferred'"),
@@ -45,14 +42,12 @@ public struct BadRowRule: WakeRule {
               reason: "end-user deferral limit outside 0–upgrades.max_end_user_deferral_days", everyWake: true,
               sql: "SELECT id FROM partner WHERE end_user_deferral_days NOT BETWEEN 0 AND ?"),
         Check(kind: "installed_version_invalid", table: "endpoint", rule: "CAD-2",
-              reason: "the installed version is not dotted numbers", everyWake: false, sql: """
-                SELECT id FROM endpoint WHERE installed_version = '' OR installed_version GLOB '*[^0-9.]*' OR installed_version GLOB '.*'
-                   OR installed_version GLOB '*.' OR installed_version GLOB '*..*'
-                """),
+              reason: "the installed version is not dotted numbers", everyWake: false,
+              sql: "SELECT id FROM endpoint WHERE \(BadRowCondition.installedVersionInvalid)"),
         Check(kind: "upgrade_state_unknown", table: "endpoint", rule: "UPG-6", reason: "unknown upgrade state", everyWake: false,
-              sql: "SELECT id FROM endpoint WHERE upgrade_state NOT IN (\(states))"),
+              sql: "SELECT id FROM endpoint WHERE \(BadRowCondition.upgradeStateUnknown)"),
         Check(kind: "platform_unknown", table: "endpoint", rule: "CAD-7", reason: "unknown platform", everyWake: false,
-              sql: "SELECT id FROM endpoint WHERE platform NOT IN (\(platforms))"),
+              sql: "SELECT id FROM endpoint WHERE \(BadRowCondition.platformUnknown)"),
         Check(kind: "generation_unknown", table: "organisation", rule: "UPG-5", reason: "generation is neither legacy nor cloud",
               everyWake: false, sql: "SELECT id FROM organisation WHERE generation NOT IN ('legacy','cloud')"),
         Check(kind: "policy_features_invalid", table: "organisation", rule: "UPG-3", reason: "policy_features is not a JSON array",

@@ -49,6 +49,13 @@ package enum Migrations {
         migrator.registerMigration("api-3: typed notification values") { db in
             try db.execute(sql: "ALTER TABLE notification ADD COLUMN facts TEXT CHECK (facts IS NULL OR json_valid(facts))")
         }
+        migrator.registerMigration("engine-perf-3: partial indexes of bad endpoint rows") { db in
+            try db.execute(sql: """
+                CREATE INDEX endpoint_bad_installed_version ON endpoint(id) WHERE \(BadRowCondition.installedVersionInvalid);
+                CREATE INDEX endpoint_bad_upgrade_state ON endpoint(id) WHERE \(BadRowCondition.upgradeStateUnknown);
+                CREATE INDEX endpoint_bad_platform ON endpoint(id) WHERE \(BadRowCondition.platformUnknown);
+                """)
+        }
         return migrator
     }
 
