@@ -160,7 +160,8 @@ public struct DeliveryRecord: Codable, Sendable {
         FROM delivery d JOIN webhook w ON w.id = d.webhook_id JOIN notification n ON n.id = d.notification_id
         """
 
-    init(_ row: Row) {
+    /// A state the schema's CHECK does not allow (a newer build, a hand edit) names the row.
+    init(_ row: Row) throws {
         id = row["id"]
         webhookID = row["webhook_id"]
         partnerID = row["partner_id"]
@@ -169,7 +170,11 @@ public struct DeliveryRecord: Codable, Sendable {
         notificationID = row["notification_id"]
         webhookMessageID = row["idempotency_key"]
         kind = row["kind"]
-        state = DeliveryState(rawValue: row["state"]) ?? .pending
+        let stored: String = row["state"]
+        guard let state = DeliveryState(rawValue: stored) else {
+            throw StoreError(code: .corrupt, message: "delivery row \(id): unknown state '\(stored)' (written by a newer rolloutd?); `rolloutctl db check` inspects the database")
+        }
+        self.state = state
         attempts = row["attempts"]
         createdAt = Instant.date(row["created_at"])
         let open = state == .pending || state == .failed
@@ -337,7 +342,7 @@ extension Store {
         try read { db in
             try Row.fetchAll(db, sql: DeliveryRecord.query + """
                  WHERE (?1 IS NULL OR w.partner_id = ?1) AND (?2 IS NULL OR d.state = ?2) ORDER BY d.id DESC LIMIT ?3
-                """, arguments: [partner, state?.rawValue, limit]).map(DeliveryRecord.init)
+                """, arguments: [partner, state?.rawValue, limit]).map { try DeliveryRecord($0) }
         }
     }
 
@@ -349,7 +354,7 @@ extension Store {
             guard let row = try Row.fetchOne(db, sql: DeliveryRecord.query + " WHERE d.id = ?", arguments: [id]) else {
                 throw StoreError(code: .notFound, message: "no delivery #\(id); `rolloutctl deliveries` lists them")
             }
-            let record = DeliveryRecord(row)
+            let record = try DeliveryRecord(row)
             if record.state == .delivered {
                 throw StoreError(code: .refused, message: "delivery #\(id) was delivered at \(Instant.format(record.deliveredAt ?? record.createdAt)) (a 2xx is final, DLV-2); nothing to redeliver")
             }
@@ -359,7 +364,7 @@ extension Store {
             let at = Instant.seconds(now)
             try db.execute(sql: "UPDATE delivery SET state = 'pending', retry_from = ?, next_attempt_at = ? WHERE id = ?",
                            arguments: [at, at, id])
-            return DeliveryRecord(try Row.fetchOne(db, sql: DeliveryRecord.query + " WHERE d.id = ?", arguments: [id])!)
+            return try DeliveryRecord(try Row.fetchOne(db, sql: DeliveryRecord.query + " WHERE d.id = ?", arguments: [id])!)
         }
     }
 

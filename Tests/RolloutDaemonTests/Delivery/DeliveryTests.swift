@@ -272,4 +272,25 @@ struct DeliveryTests {
         #expect(try lab.ctl("webhook", "remove", String(allowed.id)).status == 0)
         #expect(try lab.ctl("webhook", "remove", String(allowed.id)).status == 4, "no such webhook: exit 4 (issue #12)")
     }
+
+    /// A delivery row in a state no build knows (a newer rolloutd, a hand edit past the CHECK) is
+    /// an error that names the row, not a delivery silently shown as pending.
+    @Test func anUnknownDeliveryStateNamesItsRow() async throws {
+        let lab = try DeliveryLab()
+        defer { lab.tearDown() }
+        let webhook = try lab.addWebhook(url: "https://hooks.example.com/")
+        try lab.notify(1)
+        let id = try lab.store.write { db -> Int64 in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: """
+                INSERT INTO delivery (webhook_id, notification_id, state, created_at, retry_from, next_attempt_at)
+                SELECT ?, id, 'bogus', 1800000000, 1800000000, 1800000000 FROM notification
+                """, arguments: [webhook.id])
+            try db.execute(sql: "PRAGMA ignore_check_constraints = OFF")
+            return db.lastInsertedRowID
+        }
+        let listed = try lab.ctl("deliveries")
+        #expect(listed.status != 0, "\(listed)")
+        #expect(listed.stderr.contains("delivery row \(id): unknown state 'bogus'"), "\(listed)")
+    }
 }
