@@ -110,9 +110,12 @@ enum Retargeting {
                 try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)", held: held)
             }
         }
+        // `+r.endpoint_id` keeps SQLite from scanning the million endpoints to probe the staged
+        // ones (its plan for a temp table it has no statistics of): it walks the staged rows and
+        // seeks each endpoint, so a boundary that staged nothing reads nothing.
         try db.execute(sql: """
             UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
-            FROM temp.retarget r WHERE r.endpoint_id = endpoint.id;
+            FROM temp.retarget r WHERE endpoint.id = +r.endpoint_id;
             DELETE FROM applied_effective_release;
             INSERT INTO applied_effective_release (cadence, defer_weeks, platform, version_key)
             SELECT cadence, defer_weeks, platform, version_key FROM temp.effective_release;

@@ -49,9 +49,9 @@ public struct BadRowRule: WakeRule {
         Check(kind: "platform_unknown", table: "endpoint", rule: "CAD-7", reason: "unknown platform", everyWake: false,
               sql: "SELECT id FROM endpoint WHERE \(BadRowCondition.platformUnknown)"),
         Check(kind: "generation_unknown", table: "organisation", rule: "UPG-5", reason: "generation is neither legacy nor cloud",
-              everyWake: false, sql: "SELECT id FROM organisation WHERE generation NOT IN ('legacy','cloud')"),
+              everyWake: false, sql: "SELECT id FROM organisation WHERE \(BadRowCondition.generationUnknown)"),
         Check(kind: "policy_features_invalid", table: "organisation", rule: "UPG-3", reason: "policy_features is not a JSON array",
-              everyWake: false, sql: "SELECT id FROM organisation WHERE json_valid(policy_features) = 0 OR json_type(policy_features) IS NOT 'array'"),
+              everyWake: false, sql: "SELECT id FROM organisation WHERE \(BadRowCondition.policyFeaturesInvalid)"),
         Check(kind: "sha256_invalid", table: "release_build", rule: "CAD-11", reason: "sha256 is not 64 hexadecimal digits",
               everyWake: false, sql: "SELECT version || '/' || platform FROM release_build WHERE length(sha256) != 64 OR lower(sha256) GLOB '*[^0-9a-f]*'"),
     ]

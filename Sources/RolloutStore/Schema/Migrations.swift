@@ -56,6 +56,12 @@ package enum Migrations {
                 CREATE INDEX endpoint_bad_platform ON endpoint(id) WHERE \(BadRowCondition.platformUnknown);
                 """)
         }
+        migrator.registerMigration("engine-perf-4: partial indexes of bad organisation rows") { db in
+            try db.execute(sql: """
+                CREATE INDEX organisation_bad_generation ON organisation(id) WHERE \(BadRowCondition.generationUnknown);
+                CREATE INDEX organisation_bad_policy_features ON organisation(id) WHERE \(BadRowCondition.policyFeaturesInvalid);
+                """)
+        }
         return migrator
     }
 
