@@ -81,13 +81,13 @@ public struct WakeLoop: Sendable {
             let current = settings()
             let now = clock.now()
             let horizon = until.map { min($0, now) } ?? now
-            try await processDue(through: horizon, now: now, settings: current)
+            let upcoming = try await processDue(through: horizon, now: now, settings: current)
             try heartbeat(clock.now())
             if let until, now >= until {
                 try store.advanceClock(through: until)
                 return
             }
-            guard let next = try store.nextWake(rules: rules, context: current.rules) else {
+            guard let next = upcoming else {
                 throw StoreError(code: .notFound, message: "the store has no clock: start it before running the loop")
             }
             report(.idle(next: next))
@@ -96,10 +96,13 @@ public struct WakeLoop: Sendable {
     }
 
     /// Processes every wake at or before `horizon`, oldest first, until cancelled.
-    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) async throws {
+    /// - Returns: the next wake, after `horizon` (nil when the store has no clock), so that an
+    ///   idle poll reads the rules' deadlines once, not twice.
+    private func processDue(through horizon: Date, now: Date, settings: LoopSettings) async throws -> Wake? {
         var replayed = 0
         var first = true
-        while let wake = try store.nextWake(rules: rules, context: settings.rules), wake.at <= horizon {
+        var next = try store.nextWake(rules: rules, context: settings.rules)
+        while let wake = next, wake.at <= horizon {
             try Task.checkCancellation()
             if !first {
                 try await Task.sleep(for: Self.writersTurn)
@@ -120,7 +123,9 @@ public struct WakeLoop: Sendable {
             case .alreadyProcessed: report(.alreadyProcessed(wake))
             }
             if late { replayed += 1 }
+            next = try store.nextWake(rules: rules, context: settings.rules)
         }
         if replayed > 0 { report(.catchUpFinished(replayed: replayed)) }
+        return next
     }
 }

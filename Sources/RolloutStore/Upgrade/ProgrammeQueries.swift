@@ -95,13 +95,17 @@ extension Store {
                 SELECT id FROM partner WHERE (?1 IS NULL AND id IN (SELECT partner_id FROM programme)) OR id = ?1 ORDER BY id
                 """, arguments: [partner])
             if let partner, partners.isEmpty { throw StoreError(code: .notFound, message: "unknown partner '\(partner)'") }
-            return try partners.map { id in
-                func counts(_ measure: String) throws -> [String: Int] {
-                    try Row.fetchAll(db, sql: "SELECT value, count FROM programme_count WHERE partner_id = ? AND measure = ? AND count > 0",
-                                     arguments: [id, measure]).reduce(into: [:]) { $0[$1[0]] = $1[1] }
-                }
-                return ProgrammeProgress(partner: id, organisations: try counts("organisation"), orders: try counts("order"),
-                                         endpoints: try counts("endpoint"), pauses: try Self.openPauses(db, partner: id, organisation: nil))
+            // Two reads for all partners, not four per partner: the daemon reads this again for
+            // its STATUS= line after every outside write.
+            var counts: [String: [String: [String: Int]]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT partner_id, measure, value, count FROM programme_count WHERE count > 0 AND (?1 IS NULL OR partner_id = ?1)",
+                                        arguments: [partner]) {
+                counts[row[0], default: [:]][row[1], default: [:]][row[2]] = row[3]
+            }
+            let pauses = Dictionary(grouping: try Self.openPauses(db, partner: partner, organisation: nil), by: \.partner)
+            return partners.map { id in
+                ProgrammeProgress(partner: id, organisations: counts[id]?["organisation"] ?? [:], orders: counts[id]?["order"] ?? [:],
+                                  endpoints: counts[id]?["endpoint"] ?? [:], pauses: pauses[id] ?? [])
             }
         }
     }
