@@ -15,7 +15,8 @@ import RolloutEngine
 /// Durable on the API's crash: a check-in is deleted from the inbox only after the database
 /// committed it, and applying one twice changes nothing (API-3: retries are idempotent).
 final class CheckInInbox: Sendable {
-    private let queue: DatabaseQueue
+    /// A pool: the drainer's reads of large batches run beside the appends instead of before them.
+    private let file: DatabasePool
 
     init(path: String) throws {
         var configuration = Configuration()
@@ -26,9 +27,8 @@ final class CheckInInbox: Sendable {
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
-        try queue.write { db in
+        file = try DatabasePool(path: path, configuration: configuration)
+        try file.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS check_in (
                     id INTEGER PRIMARY KEY,
@@ -39,7 +39,7 @@ final class CheckInInbox: Sendable {
                 """)
         }
         // The acknowledgements of check-ins a previous run accepted but did not drain.
-        let waiting = try queue.read { db in
+        let waiting = try file.read { db in
             try String.fetchAll(db, sql: "SELECT report FROM check_in WHERE report NOT LIKE '%\"acknowledged\":[]%'")
                 .map { try Self.decoder.decode(CheckInReport.self, from: Data($0.utf8)) }
         }
@@ -90,7 +90,7 @@ final class CheckInInbox: Sendable {
             let reports = batch.map(\.report)
             var tallied = false
             do {
-                try queue.write { db in
+                try file.write { db in
                     let insert = try db.cachedStatement(sql: "INSERT INTO check_in (report, endpoint_id) VALUES (?, ?)")
                     for item in batch { try insert.execute(arguments: [item.text, item.report.endpoint]) }
                     // Tallied before the commit, so that a drain (which reads after it) always
@@ -126,13 +126,13 @@ final class CheckInInbox: Sendable {
 
     /// How many check-ins wait.
     func count() async throws -> Int {
-        try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM check_in") ?? 0 }
+        try await file.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM check_in") ?? 0 }
     }
 
     /// Moves up to `limit` check-ins into the store in one transaction, with the token uses.
     /// - Returns: how many left the inbox.
     func drain(into store: Store, blocking: Blocking, usage: TokenUsage, limit: Int) async throws -> Int {
-        let batch = try await queue.read { db in
+        let batch = try await file.read { db in
             try Row.fetchAll(db, sql: "SELECT id, report FROM check_in ORDER BY id LIMIT ?", arguments: [limit]).map { row in
                 (id: row["id"] as Int64, report: try Self.decoder.decode(CheckInReport.self, from: Data((row["report"] as String).utf8)))
             }
@@ -147,7 +147,7 @@ final class CheckInInbox: Sendable {
             throw error
         }
         guard let last = batch.last?.id else { return 0 }
-        try await queue.write { db in try db.execute(sql: "DELETE FROM check_in WHERE id <= ?", arguments: [last]) }
+        try await file.write { db in try db.execute(sql: "DELETE FROM check_in WHERE id <= ?", arguments: [last]) }
         tally(reports, by: -1)
         return batch.count
     }
