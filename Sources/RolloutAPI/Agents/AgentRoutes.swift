@@ -31,7 +31,7 @@ struct AgentRoutes {
         try body.finish()
         let now = services.now()
         let store = services.store
-        let pending = try await services.inbox.acknowledged(endpoint: endpoint).union(acknowledged)
+        let pending = services.inbox.acknowledged(endpoint: endpoint).union(acknowledged)
         // One read answers both the scope (the endpoint's organisation) and the check-in.
         guard let view = try await services.blocking.read({ try store.agentView(endpoint: endpoint, excluding: pending) }),
               view.organisation == scope.token.organisation else {

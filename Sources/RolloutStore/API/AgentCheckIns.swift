@@ -97,19 +97,20 @@ extension Store {
     /// yet drained from the API's inbox.
     public func agentView(endpoint: String, excluding acknowledged: Set<Int64>) throws -> AgentView? {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            // Cached statements: prepared once per connection, not at every check-in.
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT e.organisation_id, e.platform, e.installed_version, e.target_version, e.upgrade_state, e.upgrade_at,
                        e.deferral_deadline, e.failure_reason, b.file, b.size, b.sha256
                 FROM endpoint e LEFT JOIN release_build b ON b.version = e.target_version AND b.platform = e.platform
                 WHERE e.id = ?
-                """, arguments: [endpoint]),
+                """), arguments: [endpoint]),
                 let platform = Platform(rawValue: row["platform"]) else { return nil }
-            let notices = try Row.fetchAll(db, sql: """
+            let notices = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT n.id, n.kind, n.locale, n.due_at, n.subject, n.body FROM notification n
                 WHERE n.endpoint_id = ? AND n.audience = 'end_user'
                   AND NOT EXISTS (SELECT 1 FROM end_user_delivery d WHERE d.notification_id = n.id)
                 ORDER BY n.id LIMIT 100
-                """, arguments: [endpoint]).compactMap { row -> AgentView.Notice? in
+                """), arguments: [endpoint]).compactMap { row -> AgentView.Notice? in
                 let id: Int64 = row["id"]
                 guard !acknowledged.contains(id) else { return nil }
                 return AgentView.Notice(id: id, kind: row["kind"], locale: row["locale"], dueAt: Instant.date(row["due_at"]),

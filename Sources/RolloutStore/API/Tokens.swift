@@ -167,7 +167,8 @@ extension Store {
         guard let (id, secret) = TokenFormat.split(bearer) else { return nil }
         let presented = TokenFormat.digest(secret)
         return try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [id]),
+            // A cached statement: every request authenticates, so it is prepared once per connection.
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_token WHERE id = ?"), arguments: [id]),
                   TokenFormat.equal(row["secret_sha256"], presented) else { return nil }
             let token = APIToken(row)
             return token.isValid(at: instant) ? token : nil
