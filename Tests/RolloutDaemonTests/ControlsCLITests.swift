@@ -102,6 +102,19 @@ import Testing
     func whatIf() throws {
         let workspace = try CLIForPeopleTests.loaded()
         defer { workspace.directory.remove() }
+        // The forecast starts now, whatever today is: a critical release two days ahead, with a
+        // build for every desktop platform (CAD-11), is effective at once under every schedule
+        // (CAD-2), so lamna (bleu's) is retargeted inside the ten forecast days in the plain
+        // forecast, and not once bleu's releases are paused.
+        let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(2 * 86_400))
+        let builds = ["windows": "msi", "macos": "pkg", "linux": "deb"].map { platform, kind in
+            #"{"platform": "\#(platform)", "file": "rollout-app-45.13.0.\#(kind)", "size": 1, "sha256": "\#(String(repeating: "ab", count: 32))"}"#
+        }
+        let release = try workspace.document("critical.json", """
+            {"releases": [{"version": "45.13.0", "automatic_date": "\(soon)", "critical": true, "builds": [\(builds.joined(separator: ", "))]}]}
+            """)
+        let applied = try workspace.ctl("apply", release)
+        #expect(applied.status == 0, "\(applied)")
         let file = try workspace.document("what-if.txt", """
             # what if bleu's releases were paused and fabrikam went slow?
             pause --partner bleu --what releases --reason "what if"   # held from now
