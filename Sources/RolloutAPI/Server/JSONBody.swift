@@ -5,8 +5,10 @@ import RolloutCore
 
 /// A request body read strictly (API-5, bad input): within the size limit, within the time limit,
 /// a JSON object, every member known and of its type. Problems are collected with their JSON
-/// pointer and answered together as 422; nothing is written for a refused body.
-struct JSONBody {
+/// pointer and answered together as 422; nothing is written for a refused body. Booleans,
+/// integers, choices, versions and instants are read as the state document reads them
+/// (`StrictFieldReader`).
+struct JSONBody: StrictFieldReader {
     private let object: [String: JSONValue]
     private var known: Set<String> = []
     private(set) var errors: [Problem.FieldError] = []
@@ -56,6 +58,16 @@ struct JSONBody {
         return value
     }
 
+    mutating func member(_ key: String, required: Bool) -> StrictMember? {
+        guard let value = value(key, required: required) else { return nil }
+        switch value {
+        case .bool(let bool): return .bool(bool)
+        case .integer(let wide): return Int(exactly: wide).map(StrictMember.integer) ?? .other
+        case .string(let string): return .string(string)
+        case .null, .number, .array, .object: return .other
+        }
+    }
+
     mutating func problem(_ key: String, _ detail: String) {
         errors.append(.init(pointer: key.isEmpty ? "" : "/\(key)", detail: detail))
     }
@@ -63,7 +75,12 @@ struct JSONBody {
     /// Whether the member is present, even as null.
     func has(_ key: String) -> Bool { object[key] != nil }
 
-    mutating func string(_ key: String, required: Bool = false, maxLength: Int = 256) -> String? {
+    /// A string of at most 256 characters.
+    mutating func string(_ key: String, required: Bool) -> String? {
+        string(key, required: required, maxLength: 256)
+    }
+
+    mutating func string(_ key: String, required: Bool = false, maxLength: Int) -> String? {
         guard let value = value(key, required: required) else { return nil }
         guard case .string(let string) = value else {
             problem(key, "expected a string")
@@ -74,56 +91,6 @@ struct JSONBody {
             return nil
         }
         return string
-    }
-
-    mutating func bool(_ key: String, required: Bool = false) -> Bool? {
-        guard let value = value(key, required: required) else { return nil }
-        guard case .bool(let bool) = value else {
-            problem(key, "expected true or false")
-            return nil
-        }
-        return bool
-    }
-
-    mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
-        guard let value = value(key, required: required) else { return nil }
-        guard case .integer(let wide) = value, let int = Int(exactly: wide) else {
-            problem(key, "expected an integer")
-            return nil
-        }
-        guard range.contains(int) else {
-            problem(key, "\(int) is out of range \(range.lowerBound)…\(range.upperBound)")
-            return nil
-        }
-        return int
-    }
-
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type, required: Bool = false) -> T?
-    where T.RawValue == String {
-        guard let text = string(key, required: required) else { return nil }
-        guard let value = T(rawValue: text) else {
-            problem(key, "'\(text)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-            return nil
-        }
-        return value
-    }
-
-    mutating func instant(_ key: String, required: Bool = false) -> Date? {
-        guard let text = string(key, required: required, maxLength: 64) else { return nil }
-        guard let date = Instant.parse(text) else {
-            problem(key, "'\(text)' is not an instant like 2026-03-09T15:00:00Z")
-            return nil
-        }
-        return date
-    }
-
-    mutating func version(_ key: String, required: Bool = false) -> Version? {
-        guard let text = string(key, required: required, maxLength: 64) else { return nil }
-        guard let version = Version(text) else {
-            problem(key, "'\(text)' is not a dotted version like 44.3.0")
-            return nil
-        }
-        return version
     }
 
     mutating func strings(_ key: String, maxCount: Int) -> [String]? {

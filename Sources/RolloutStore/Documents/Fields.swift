@@ -1,9 +1,10 @@
 import Foundation
 import RolloutCore
 
-/// Typed reads of one JSON object's fields. Each read records the key as known; a bad value
-/// records a problem at `path.key` and reads as nil, so one pass finds every problem.
-struct Fields {
+/// Typed reads of one JSON object's fields (`StrictFieldReader`). Each read records the key as
+/// known; a bad value records a problem at `path.key` and reads as nil, so one pass finds every
+/// problem.
+struct Fields: StrictFieldReader {
     let object: [String: DocumentValue]
     let path: String
     private(set) var problems: [DocumentProblem] = []
@@ -37,6 +38,16 @@ struct Fields {
             return nil
         }
         return value
+    }
+
+    mutating func member(_ key: String, required: Bool) -> StrictMember? {
+        guard let value = raw(key, required: required) else { return nil }
+        switch value {
+        case .bool(let bool): return .bool(bool)
+        case .number(let number): return Int(exactly: number).map(StrictMember.integer) ?? .other
+        case .string(let string): return .string(string)
+        case .null, .array, .object: return .other
+        }
     }
 
     /// The longest string a document may give, in UTF-8 bytes: names and texts are copied into
@@ -111,56 +122,6 @@ struct Fields {
             return nil
         }
         return strings
-    }
-
-    mutating func bool(_ key: String) -> Bool? {
-        guard let value = raw(key, required: false) else { return nil }
-        guard case .bool(let bool) = value else {
-            problem(key, "expected true or false")
-            return nil
-        }
-        return bool
-    }
-
-    mutating func int(_ key: String, in range: ClosedRange<Int>, required: Bool = false) -> Int? {
-        guard let value = raw(key, required: required) else { return nil }
-        guard case .number(let number) = value, let int = Int(exactly: number) else {
-            problem(key, "expected an integer")
-            return nil
-        }
-        guard range.contains(int) else {
-            problem(key, "\(int) is out of range; it must be between \(range.lowerBound) and \(range.upperBound)")
-            return nil
-        }
-        return int
-    }
-
-    mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type, required: Bool = false) -> T?
-    where T.RawValue == String {
-        guard let text = string(key, required: required) else { return nil }
-        guard let value = T(rawValue: text) else {
-            problem(key, "unknown value '\(text)'; expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-            return nil
-        }
-        return value
-    }
-
-    mutating func version(_ key: String, required: Bool = false) -> Version? {
-        guard let text = string(key, required: required) else { return nil }
-        guard let version = Version(text) else {
-            problem(key, "'\(text)' is not a version; expected dotted numbers such as 45.2.0")
-            return nil
-        }
-        return version
-    }
-
-    mutating func instant(_ key: String, required: Bool = false) -> Date? {
-        guard let text = string(key, required: required) else { return nil }
-        guard let date = Instant.parse(text) else {
-            problem(key, "'\(text)' is not an instant; expected ISO-8601 with a zone, such as 2026-03-09T15:00:00Z")
-            return nil
-        }
-        return date
     }
 
     /// `{"cadence": "latest", "defer_weeks": 2, "origin": "customer"}`; bounds per CAD-1.
