@@ -292,4 +292,37 @@ struct DifferentialTests {
             #expect(actual == expected, "wake \(Instant.format(wakeAt)), deferral limit \(deferralDays) day(s), records \(records)")
         }
     }
+
+    // MARK: NOT-1, NOT-2: a fleet's notifications = one notification's
+
+    /// Texts that try to break a fill or a key: tokens, lone braces, the key's separator and
+    /// escape, quotes, accents.
+    static let awkwardText = Gen.element(of: ["a", "Acme ", "{", "}", "|", "\\", "'", "é", "{version}", "{organisation}", "{date}", "{nope}"])
+        .array(of: 0...6).map { $0.compactMap { $0 }.joined() }
+
+    @Test("notification text and key (NOT-1, NOT-2): Outbox.emitAll's SQL = NotificationTemplates.render and IdempotencyKey, over 1,000 notifications")
+    func notificationText() async throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await propertyCheck(count: Self.cases, input: Gen<NotificationKind>.case, Gen<Language>.case, Self.awkwardText.array(of: 6),
+                            Self.awkwardText, Self.awkwardText) { kind, language, texts, subject, occurrence in
+            let values = Dictionary(uniqueKeysWithValues: kind.placeholders.enumerated().map { ($0.element.rawValue, texts[$0.offset % texts.count]) })
+            let expected = NotificationTemplates.render(kind, language, values: values)
+            let key = IdempotencyKey(kind: kind, subject: subject, occurrence: occurrence).canonical
+            let columns = kind.placeholders.map { ", ? AS \"\($0.rawValue)\"" }.joined()
+            let written = try store.write { db in
+                try db.execute(sql: "DELETE FROM notification")
+                let count = try Outbox.emitAll(db, kind: kind, audience: .partnerAdmins, source: """
+                    SELECT ? AS subject, ? AS occurrence, NULL AS partner_id, NULL AS organisation_id, NULL AS user_id,
+                           NULL AS endpoint_id, ? AS locale, 0 AS due_at\(columns)
+                    """, arguments: StatementArguments([subject, occurrence, language.rawValue] + kind.placeholders.map { values[$0.rawValue] }),
+                    late: false)
+                return (count, try Row.fetchOne(db, sql: "SELECT idempotency_key, subject, body FROM notification"))
+            }
+            #expect(written.0 == 1)
+            #expect(written.1?["idempotency_key"] == key)
+            #expect(written.1?["subject"] == expected.subject, "\(kind.rawValue) \(language.rawValue) \(values)")
+            #expect(written.1?["body"] == expected.body, "\(kind.rawValue) \(language.rawValue) \(values)")
+        }
+    }
 }

@@ -109,7 +109,7 @@ public enum NotificationKind: String, CaseIterable, Codable, Sendable {
     }
 
     /// The placeholders this kind's templates use, in both languages: the values to give `render`
-    /// (or to `replace()` in SQL) so that no `{` token is left.
+    /// (or to the SQL that fills a fleet's notifications) so that no `{` token is left.
     public var placeholders: [NotificationPlaceholder] {
         switch self {
         case .scheduleChangeApplied: [.scope, .schedule, .date]

@@ -1,6 +1,6 @@
 /// The text of a notification before its values are filled in: plain `{name}` tokens
-/// (`NotificationPlaceholder`), no escaping, no plural logic, so that SQL can fill it with nested
-/// `replace()` calls as well as `render` can.
+/// (`NotificationPlaceholder`), no escaping, no plural logic, so that SQL can fill it by
+/// concatenating its pieces (`NotificationTemplates.pieces`) exactly as `render` fills it.
 public struct NotificationTemplate: Hashable, Sendable {
     public let subject: String
     public let body: String
@@ -29,29 +29,52 @@ public enum NotificationTemplates {
 
     /// Fills `values` (keyed by placeholder name) into the template in one pass: a value is
     /// inserted as it is, never scanned for tokens itself. A token without a value, or a `{…}` that
-    /// names no placeholder, is left as written. (Nested SQL `replace()` would also replace a
-    /// token inside an earlier value; display names do not contain `{name}` tokens.)
+    /// names no placeholder, is left as written.
     public static func render(_ kind: NotificationKind, _ language: Language, values: [String: String]) -> (subject: String, body: String) {
         let template = template(kind, language)
         return (fill(template.subject, values), fill(template.body, values))
     }
 
-    private static func fill(_ text: String, _ values: [String: String]) -> String {
-        var result = ""
+    /// One piece of a template's text: literal text, or the value of a placeholder.
+    public enum Piece: Hashable, Sendable {
+        case text(String)
+        case value(name: String)
+    }
+
+    /// `text` split at the tokens that name one of `names`, in order: the one parse behind
+    /// `render` and the SQL that fills a fleet's notifications in one statement
+    /// (`'Version ' || version || ' of the app…'`), so both write the same text. A `{…}` that
+    /// names nothing in `names` stays literal text.
+    public static func pieces(of text: String, filling names: Set<String>) -> [Piece] {
+        var pieces: [Piece] = []
+        var literal = ""
         var rest = text[...]
         while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
+            literal += rest[..<open]
             guard let close = rest[open...].firstIndex(of: "}"),
-                  let value = values[String(rest[rest.index(after: open)..<close])]
+                  case let name = String(rest[rest.index(after: open)..<close]), names.contains(name)
             else {
-                result.append("{")
+                literal.append("{")
                 rest = rest[rest.index(after: open)...]
                 continue
             }
-            result += value
+            if !literal.isEmpty { pieces.append(.text(literal)) }
+            literal = ""
+            pieces.append(.value(name: name))
             rest = rest[rest.index(after: close)...]
         }
-        return result + rest
+        literal += rest
+        if !literal.isEmpty { pieces.append(.text(literal)) }
+        return pieces
+    }
+
+    private static func fill(_ text: String, _ values: [String: String]) -> String {
+        pieces(of: text, filling: Set(values.keys)).map { piece in
+            switch piece {
+            case .text(let text): text
+            case .value(let name): values[name, default: ""]
+            }
+        }.joined()
     }
 
     private static func english(_ kind: NotificationKind) -> NotificationTemplate {
