@@ -46,7 +46,7 @@ extension Outbox {
     /// this wake — one statement for the whole fleet, from `temp.retarget`.
     static func updateAvailable(_ db: Database, wake: Wake, calendar: BusinessCalendar, late: Bool) throws -> Int {
         let dates = Dictionary(uniqueKeysWithValues: Language.allCases.map { ($0, NotificationDates.format(wake.at, $0, calendar: calendar)) })
-        let updated = "r.user_id IS NOT NULL AND r.new_key > r.installed_key"
+        let updated = "r.user_id IS NOT NULL AND r.upgrade"
         try stageOrganisations(db, ids: "SELECT DISTINCT r.organisation_id FROM temp.retarget r WHERE \(updated)")
         return try emitAll(db, kind: .updateAvailable, audience: .endUser, source: """
             SELECT 'endpoint:' || r.endpoint_id AS subject, 'version:' || r.new_version AS occurrence, o.partner_id,
