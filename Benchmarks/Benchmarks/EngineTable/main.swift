@@ -133,11 +133,32 @@ func referenceWakeLog(_ db: Database, at: Date) throws {
     try db.execute(sql: "UPDATE clock SET processed_through = ? WHERE id = 1", arguments: [Instant.seconds(at)])
 }
 
+/// The text a notification of `kind` carries, as plain SQL writes it: the template in each
+/// language with the wake's constants filled in Swift, and `column` (the one per-row value,
+/// e.g. `o.name`) concatenated where `placeholder` goes, chosen by `locale`.
+func referenceText(_ kind: NotificationKind, locale: String, constants: [Language: [String: String]], placeholder: String,
+                   column: String) -> (subject: String, body: String) {
+    let marker = "\u{1}"
+    func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+    func expression(_ text: String) -> String {
+        text.components(separatedBy: marker).map(literal).joined(separator: " || \(column) || ")
+    }
+    var subject = "CASE \(locale)", body = "CASE \(locale)"
+    for language in Language.allCases {
+        let text = NotificationTemplates.render(kind, language, values: constants[language, default: [:]].merging([placeholder: marker]) { $1 })
+        subject += " WHEN '\(language.rawValue)' THEN \(expression(text.subject))"
+        body += " WHEN '\(language.rawValue)' THEN \(expression(text.body))"
+    }
+    return (subject + " END", body + " END")
+}
+
 /// Plain SQL retargeting: the endpoints of the given schedule (every schedule when nil) that
-/// the new release moves, their targets, decisions and update-available notifications.
+/// the new release moves, their targets, decisions and update-available notifications. It
+/// writes the rows rolloutd writes (typed decision values, the notification's key and text in
+/// the partner's language), so the ratio measures the engine, not a lighter row.
 func referenceRetarget(_ db: Database, schedule: Schedule?, to version: Version, at: Date) throws {
     let filter = schedule.map { "o.effective_cadence = '\($0.cadence.rawValue)' AND o.effective_defer_weeks = \($0.deferralWeeks) AND" } ?? ""
-    let at = Instant.seconds(at)
+    let seconds = Instant.seconds(at)
     try db.execute(sql: """
         CREATE TEMP TABLE t AS SELECT e.id, e.organisation_id, e.user_id, e.target_version AS old FROM endpoint e
         JOIN organisation o ON o.id = e.organisation_id LEFT JOIN user u ON u.id = e.user_id
@@ -145,47 +166,57 @@ func referenceRetarget(_ db: Database, schedule: Schedule?, to version: Version,
           AND e.installed_version_key < ?1 AND e.target_version_key IS NOT ?1
         """, arguments: [version.sortKey])
     try db.execute(sql: "UPDATE endpoint SET target_version = ?, target_version_key = ?, target_set_at = ? WHERE id IN (SELECT id FROM temp.t)",
-                   arguments: [version.description, version.sortKey, at])
+                   arguments: [version.description, version.sortKey, seconds])
     try db.execute(sql: """
-        INSERT INTO decision (wake_at, rule, subject_kind, subject_id, organisation_id, before, after)
-        SELECT ?, 'CAD-2', 'endpoint', id, organisation_id, old, ? FROM temp.t
-        """, arguments: [at, version.description])
+        INSERT INTO decision (wake_at, rule, kind, subject_kind, subject_id, organisation_id, before, after, before_value, after_value)
+        SELECT ?1, 'CAD-2', 'target_version', 'endpoint', id, organisation_id, old, ?2, json_object('version', old), json_object('version', ?2)
+        FROM temp.t
+        """, arguments: [seconds, version.description])
+    let constants = Dictionary(uniqueKeysWithValues: Language.allCases.map { language in
+        (language, ["version": version.description, "date": NotificationDates.format(at, language, calendar: Fleet.calendar)])
+    })
+    let text = referenceText(.updateAvailable, locale: "p.locale", constants: constants, placeholder: "organisation", column: "o.name")
     try db.execute(sql: """
         INSERT INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id, locale, due_at,
                                   emitted_at, late, subject, body)
-        SELECT 'reference|endpoint:' || t.id || '|' || ?1, 'update_available', 'end_user', op.partner_id, t.organisation_id, t.user_id,
-               t.id, p.locale, ?2, ?2, 0, 'Version ' || ?1 || ' is available',
-               'Version ' || ?1 || ' of the app is available for ' || o.name || ' and installs automatically.'
+        SELECT 'update_available|endpoint:' || t.id || '|version:' || ?1, 'update_available', 'end_user', op.partner_id, t.organisation_id,
+               t.user_id, t.id, p.locale, ?2, ?2, 0, \(text.subject), \(text.body)
         FROM temp.t t JOIN organisation o ON o.id = t.organisation_id JOIN organisation_partner op ON op.organisation_id = t.organisation_id
         JOIN partner p ON p.id = op.partner_id WHERE t.user_id IS NOT NULL
-        """, arguments: [version.description, at])
-    try referenceWakeLog(db, at: Instant.date(at))
+        """, arguments: [version.description, seconds])
+    try referenceWakeLog(db, at: at)
 }
 
 /// Plain SQL trigger: every pending endpoint due is told, with a deadline a week later.
 func referenceTrigger(_ db: Database, at: Date) throws {
-    let at = Instant.seconds(at)
+    let seconds = Instant.seconds(at)
+    let deadline = Fleet.calendar.adding(days: 7, to: at)
     try db.execute(sql: """
         CREATE TEMP TABLE t AS SELECT e.id, e.organisation_id, e.user_id, o.upgrade_partner_id AS partner_id FROM endpoint e
         JOIN organisation o ON o.id = e.organisation_id WHERE e.upgrade_state = 'pending' AND e.upgrade_at <= ?
-        """, arguments: [at])
+        """, arguments: [seconds])
     try db.execute(sql: """
         UPDATE endpoint SET upgrade_state = 'notified', upgrade_state_at = ?1, triggered_at = upgrade_at, upgrade_at = NULL,
-               deferral_deadline = ?1 + 7 * 86400, next_reminder_at = NULL WHERE id IN (SELECT id FROM temp.t)
-        """, arguments: [at])
+               deferral_deadline = ?2, next_reminder_at = NULL WHERE id IN (SELECT id FROM temp.t)
+        """, arguments: [seconds, Instant.seconds(deadline)])
     try db.execute(sql: """
-        INSERT INTO decision (wake_at, rule, subject_kind, subject_id, partner_id, organisation_id, before, after)
-        SELECT ?, 'UPG-6', 'endpoint', id, partner_id, organisation_id, 'pending', 'notified' FROM temp.t
-        """, arguments: [at])
+        INSERT INTO decision (wake_at, rule, kind, subject_kind, subject_id, partner_id, organisation_id, before, after, before_value, after_value)
+        SELECT ?, 'UPG-6', 'endpoint_upgrade', 'endpoint', id, partner_id, organisation_id, 'pending', 'notified',
+               json_object('upgrade_state', 'pending'), json_object('upgrade_state', 'notified')
+        FROM temp.t
+        """, arguments: [seconds])
+    let constants = Dictionary(uniqueKeysWithValues: Language.allCases.map { language in
+        (language, ["deadline": NotificationDates.format(deadline, language, calendar: Fleet.calendar)])
+    })
+    let text = referenceText(.endpointUpgradeAvailable, locale: "coalesce(p.locale, 'en')", constants: constants, placeholder: "endpoint", column: "t.id")
     try db.execute(sql: """
         INSERT INTO notification (idempotency_key, kind, audience, partner_id, organisation_id, user_id, endpoint_id, locale, due_at,
                                   emitted_at, late, subject, body)
-        SELECT 'reference|endpoint:' || t.id || '|' || ?1, 'endpoint_upgrade_available', 'end_user', t.partner_id, t.organisation_id,
-               t.user_id, t.id, coalesce(p.locale, 'en'), ?1, ?1, 0, 'An upgrade is ready for ' || t.id,
-               'The new generation of the agent is ready for ' || t.id || ' at ' || o.name || '; you may defer it until 30 November 2026.'
-        FROM temp.t t JOIN organisation o ON o.id = t.organisation_id LEFT JOIN partner p ON p.id = t.partner_id
-        """, arguments: [at])
-    try referenceWakeLog(db, at: Instant.date(at))
+        SELECT 'endpoint_upgrade_available|endpoint:' || t.id || '|' || ?1, 'endpoint_upgrade_available', 'end_user', t.partner_id,
+               t.organisation_id, t.user_id, t.id, coalesce(p.locale, 'en'), ?1, ?1, 0, \(text.subject), \(text.body)
+        FROM temp.t t LEFT JOIN partner p ON p.id = t.partner_id
+        """, arguments: [seconds])
+    try referenceWakeLog(db, at: at)
 }
 
 var rows: [TableRow] = []
