@@ -33,7 +33,16 @@ public struct IdempotencyKey: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { canonical }
 
+    /// Fields rarely hold either character, so the common case returns at once: Foundation's
+    /// `replacingOccurrences`, twice per field, was 0.4 s of a programme boundary that looks up
+    /// 88,500 keys.
     private static func escape(_ field: String) -> String {
-        field.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+        guard field.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "|") }) else { return field }
+        var escaped = String.UnicodeScalarView()
+        for scalar in field.unicodeScalars {
+            if scalar == "\\" || scalar == "|" { escaped.append("\\") }
+            escaped.append(scalar)
+        }
+        return String(escaped)
     }
 }
