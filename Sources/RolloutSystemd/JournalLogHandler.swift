@@ -9,7 +9,11 @@ public import Logging
 /// `journalctl -x` can explain entries by their `MESSAGE_ID` from `systemd/rolloutd.catalog`.
 /// Entries go over the native protocol (`sd_journal_sendv`), not stderr, because a stream line
 /// cannot carry fields.
-public struct JournalLogHandler: LogHandler {
+public typealias JournalLogHandler = RecordLogHandler<JournalSink>
+
+/// The journal as a `LogSink`: one entry per record over the native protocol, or a line on
+/// stderr when journald cannot be reached.
+public enum JournalSink: LogSink {
     /// The fields the handler writes itself. A metadata key that sanitises to one of these is
     /// written as `METADATA_<NAME>` instead: a second `MESSAGE` or `PRIORITY` would make journald
     /// store two values and `journalctl -o cat` show the wrong one.
@@ -17,47 +21,32 @@ public struct JournalLogHandler: LogHandler {
         "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC",
     ]
 
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    public var logLevel: Logger.Level
-    /// `SYSLOG_IDENTIFIER=`: what `journalctl -t` filters on and what the stderr line shows.
-    public let identifier: String
-
-    public init(
-        identifier: String,
-        logLevel: Logger.Level = .info,
-        metadataProvider: Logger.MetadataProvider? = nil
-    ) {
-        self.identifier = identifier
-        self.logLevel = logLevel
-        self.metadataProvider = metadataProvider
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let record = LogRecord(event: event, handlerMetadata: metadata, provider: metadataProvider)
-        if Self.send(fields(for: record)) < 0 {
+    public static func write(_ record: LogRecord, identifier: String) {
+        if JournalLogHandler.send(JournalLogHandler.fields(for: record, identifier: identifier)) < 0 {
             // journald is unreachable (restarting, or the socket is gone): stderr is still the
             // journal's stream under systemd, so the entry is kept, without its fields.
-            StderrLogHandler.write(StderrLogHandler.line(for: record, identifier: identifier, at: time(nil)))
+            StderrSink.write(record, identifier: identifier)
         }
+    }
+}
+
+extension RecordLogHandler where Sink == JournalSink {
+    /// The `FIELD=value` assignments for one record, as this handler writes them.
+    func fields(for record: LogRecord) -> [String] {
+        Self.fields(for: record, identifier: identifier)
     }
 
     /// The `FIELD=value` assignments for one record, metadata sorted by field name.
-    func fields(for record: LogRecord) -> [String] {
+    static func fields(for record: LogRecord, identifier: String) -> [String] {
         var fields = [
             "MESSAGE=\(record.message)",
-            "PRIORITY=\(Self.priority(record.level))",
+            "PRIORITY=\(priority(record.level))",
             "SYSLOG_IDENTIFIER=\(identifier)",
             "CODE_FILE=\(record.file)",
             "CODE_LINE=\(record.line)",
             "CODE_FUNC=\(record.function)",
         ]
-        let named = record.metadata.map { key, value in (Self.fieldName(forMetadataKey: key), value) }
+        let named = record.metadata.map { key, value in (fieldName(forMetadataKey: key), value) }
         for (name, value) in named.sorted(by: { $0.0 < $1.0 }) {
             fields.append("\(name)=\(value)")
         }
@@ -68,7 +57,7 @@ public struct JournalLogHandler: LogHandler {
     /// field the handler writes itself.
     static func fieldName(forMetadataKey key: String) -> String {
         let name = JournalFieldName.sanitise(key)
-        guard ownFields.contains(name) else { return name }
+        guard JournalSink.ownFields.contains(name) else { return name }
         return "\(JournalFieldName.fallback)_\(name)"
     }
 

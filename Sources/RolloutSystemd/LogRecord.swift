@@ -2,7 +2,7 @@ import Logging
 
 /// What both log handlers write for one event: the metadata of the handler, of its metadata
 /// provider and of the call, merged and flattened to strings (DMN-5).
-struct LogRecord {
+public struct LogRecord: Sendable {
     var level: Logger.Level
     var message: String
     /// Merged metadata; on a key clash the call wins over the provider, which wins over the handler.

@@ -1,38 +1,21 @@
 import Glibc
-public import Logging
+import Logging
 
 /// A swift-log handler for running outside systemd (DMN-5: "outside systemd it logs to stderr").
 ///
 /// One readable line per entry, `2026-03-09T15:00:00Z info rolloutd: message key=value …`, with the
 /// metadata keys sorted so that lines of the same kind line up and diff cleanly. Each line goes out
 /// in one write(2) (more only after a short write), so lines from concurrent tasks do not interleave.
-public struct StderrLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-    public var logLevel: Logger.Level
-    /// The program name shown after the level.
-    public let identifier: String
+public typealias StderrLogHandler = RecordLogHandler<StderrSink>
 
-    public init(
-        identifier: String,
-        logLevel: Logger.Level = .info,
-        metadataProvider: Logger.MetadataProvider? = nil
-    ) {
-        self.identifier = identifier
-        self.logLevel = logLevel
-        self.metadataProvider = metadataProvider
+/// Stderr as a `LogSink`: one line per record.
+public enum StderrSink: LogSink {
+    public static func write(_ record: LogRecord, identifier: String) {
+        StderrLogHandler.write(StderrLogHandler.line(for: record, identifier: identifier, at: time(nil)))
     }
+}
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let record = LogRecord(event: event, handlerMetadata: metadata, provider: metadataProvider)
-        Self.write(Self.line(for: record, identifier: identifier, at: time(nil)))
-    }
-
+extension RecordLogHandler where Sink == StderrSink {
     /// The line for a record at a wall-clock second, newline included.
     static func line(for record: LogRecord, identifier: String, at seconds: time_t) -> String {
         var line = "\(timestamp(seconds)) \(record.level.rawValue) \(identifier): \(record.message)"
