@@ -37,6 +37,7 @@ import Testing
         #expect(configuration.store.busyTimeoutMilliseconds == 5_000)
         #expect(configuration.daemon.pollIntervalSeconds == 5)
         #expect(configuration.daemon.logLevel == .info)
+        #expect(configuration.daemon.retargetsPerWake == 250_000)
     }
 
     @Test("comments and empty tables are still the defaults")
@@ -62,6 +63,7 @@ import Testing
             [daemon]
             poll_interval_seconds = 2
             log_level = "debug"
+            retargets_per_wake = 50000
 
             [calendar]
             zone = "Europe/Paris"
@@ -87,6 +89,7 @@ import Testing
         #expect(configuration.store.busyTimeoutMilliseconds == 250)
         #expect(configuration.daemon.pollIntervalSeconds == 2)
         #expect(configuration.daemon.logLevel == .debug)
+        #expect(configuration.daemon.retargetsPerWake == 50_000)
         #expect(configuration.calendar.zone.identifier == "Europe/Paris")
         #expect(configuration.calendar.boundaryHour == 9)
         #expect(configuration.calendar.boundaryMinute == 30)
@@ -118,6 +121,7 @@ import Testing
         ("bad date in add_holidays", "[calendar]\nadd_holidays = [\"2026-02-30\"]\n", "calendar.add_holidays", ["2026-02-30", "not a date"]),
         ("bad date format", "[calendar]\nremove_holidays = [\"24/12/2026\"]\n", "calendar.remove_holidays", ["24/12/2026", "not a date"]),
         ("unknown log level", "[daemon]\nlog_level = \"loud\"\n", "daemon.log_level", ["loud"]),
+        ("retargets per wake too small", "[daemon]\nretargets_per_wake = 10\n", "daemon.retargets_per_wake", ["10", "out of range", "100 and 10000000"]),
         ("deferral above the configured maximum", "[upgrades]\nmax_end_user_deferral_days = 10\nend_user_deferral_days = 11\n",
          "upgrades.end_user_deferral_days", ["11", "0 and 10"]),
     ]

@@ -90,16 +90,7 @@ import Testing
         #expect(wake.decisions["endpoint_retargeted"] == 20_000)
         #expect(wake.notifications == expected.updates)
 
-        let targets = try scenario.store.read { db in
-            var result: [String: String?] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, target_version FROM endpoint") {
-                result[row[0] as String] = row[1] as String?
-            }
-            return result
-        }
-        let wrong = expected.desktop.filter { targets[$0.key] != .some($0.value) }
-        #expect(wrong.isEmpty, "\(wrong.count) wrong targets, e.g. \(wrong.prefix(5).map { "\($0.key): expected \($0.value), got \(String(describing: targets[$0.key]))" })")
-        #expect(expected.mobile.allSatisfy { targets[$0] == .some(nil) })
+        try Self.expectTargets(scenario, expected)
         // The same through the listing an operator sees.
         let listing = try scenario.store.list(.endpoints)
         let idColumn = try #require(listing.columns.firstIndex(of: "id"))
@@ -140,6 +131,65 @@ import Testing
         #expect(replay.decisions["endpoint_retargeted"] == 20_000)
         #expect(replay.notifications == 0)
         #expect(try scenario.updateNotificationCount() == expected.updates)
+    }
+
+    /// Every endpoint's recorded target is the one worked out in `fleet()`; mobile ones have none.
+    static func expectTargets(_ scenario: RMScenario, _ expected: Expected) throws {
+        let targets = try scenario.store.read { db in
+            var result: [String: String?] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, target_version FROM endpoint") {
+                result[row[0] as String] = row[1] as String?
+            }
+            return result
+        }
+        let wrong = expected.desktop.filter { targets[$0.key] != .some($0.value) }
+        #expect(wrong.isEmpty, "\(wrong.count) wrong targets, e.g. \(wrong.prefix(5).map { "\($0.key): expected \($0.value), got \(String(describing: targets[$0.key]))" })")
+        #expect(expected.mobile.allSatisfy { targets[$0] == .some(nil) })
+    }
+
+    @Test("retargets_per_wake = 1,000: a whole-fleet retarget and a release's move continue over wakes a second apart and end where one unlimited wake ends, each endpoint and notice once")
+    func fleetOverSeveralWakes() async throws {
+        let (document, expected) = Self.fleet()
+        var configuration = RolloutDaemon.Configuration()
+        configuration.daemon.retargetsPerWake = 1_000
+        let chunked = try RMScenario(start: "2026-09-15T00:00:00Z", document, configuration: configuration)
+        try await chunked.run(until: "2026-09-15T01:00:00Z")
+
+        let first = chunked.recorder.wakes
+        #expect(first.map(\.at) == (1...20).map { at("2026-09-15T00:00:00Z").addingTimeInterval(Double($0)) })
+        #expect(first.allSatisfy { $0.decisions["endpoint_retargeted"] == 1_000 })
+        #expect(first.dropFirst().allSatisfy { $0.reasons.map(\.kind) == ["retarget_continued"] })
+        #expect(first.map(\.notifications).reduce(0, +) == expected.updates)
+        try Self.expectTargets(chunked, expected)
+        #expect(try chunked.count("SELECT count(*) FROM decision WHERE rule = 'CAD-2' AND subject_kind = 'endpoint'") == 20_000)
+        #expect(try chunked.count("SELECT count(DISTINCT subject_id) FROM decision WHERE rule = 'CAD-2' AND subject_kind = 'endpoint'") == 20_000)
+        #expect(try chunked.updateNotificationCount() == expected.updates)
+        #expect(try chunked.count("SELECT count(*) FROM retarget_request") == 0)
+
+        // 46.9 becomes effective under latest +2w at the 09-22 boundary: only the changed groups
+        // move, over that boundary and the wakes that continue it. The outcome is the one of
+        // the same fleet run without a limit.
+        let whole = try RMScenario(start: "2026-09-15T00:00:00Z", document)
+        try await chunked.run(until: "2026-09-22T16:00:00Z")
+        try await whole.run(until: "2026-09-22T16:00:00Z")
+        let continued = chunked.recorder.wakes.filter { $0.at > at("2026-09-22T15:00:00Z") }
+        #expect(!continued.isEmpty && continued.allSatisfy { $0.reasons.map(\.kind) == ["retarget_continued"] })
+        #expect(try chunked.count("SELECT count(*) FROM retarget_request") == 0)
+        func outcome(_ scenario: RMScenario) throws -> (targets: [String: String], decisions: [String], notices: [String]) {
+            try scenario.store.read { db in
+                (try Row.fetchAll(db, sql: "SELECT id, coalesce(target_version, '-') FROM endpoint").reduce(into: [:]) { $0[$1[0]] = $1[1] },
+                 try String.fetchAll(db, sql: """
+                    SELECT subject_id || ' ' || coalesce(before, '-') || ' → ' || coalesce(after, '-') FROM decision
+                    WHERE rule = 'CAD-2' AND subject_kind = 'endpoint' ORDER BY 1
+                    """),
+                 try String.fetchAll(db, sql: "SELECT idempotency_key FROM notification WHERE kind = 'update_available' ORDER BY 1"))
+            }
+        }
+        let (chunkedOutcome, wholeOutcome) = (try outcome(chunked), try outcome(whole))
+        #expect(chunkedOutcome.targets == wholeOutcome.targets)
+        #expect(chunkedOutcome.decisions == wholeOutcome.decisions)
+        #expect(chunkedOutcome.notices == wholeOutcome.notices)
+        #expect(chunkedOutcome.decisions.count > 20_000)
     }
 
     // MARK: reported installed versions

@@ -52,12 +52,17 @@ struct DifferentialTests {
         .map { GeneratedEndpoint(organisation: $0, platform: $1, installedMinor: $2, user: $3) }
         .array(of: 1...8)
 
-    @Test("target versions (CAD-2/6/7): ReleaseTimeline.target per endpoint = Retargeting's SQL, over 1,000 fleets")
+    /// Each fleet is retargeted in wakes of at most `limit` endpoints (`retargetsPerWake`), with
+    /// the whole document in scope, or incrementally (the groups whose release changed since a
+    /// month earlier) with an organisation, a user and an endpoint named: the stages of one wake
+    /// must not take an endpoint twice, and the wakes together must reach the core's targets.
+    @Test("target versions (CAD-2/6/7): ReleaseTimeline.target per endpoint = Retargeting's SQL, over 1,000 fleets, in wakes of at most 1 to 9 endpoints or unlimited")
     func targetVersions() async throws {
         let (store, directory) = try Self.temporaryStore()
         defer { try? FileManager.default.removeItem(at: directory) }
-        await propertyCheck(count: Self.cases, input: Self.releases, Self.schedules, Self.endpoints, Gen.int(in: 0...3_000)) {
-            generatedReleases, scheduleIndexes, generatedEndpoints, atHours in
+        let limits = Gen.int(in: 1...10).map { $0 == 10 ? RuleContext.defaultRetargetsPerWake : $0 }
+        await propertyCheck(count: Self.cases, input: Self.releases, Self.schedules, Self.endpoints, Gen.int(in: 0...3_000), zip(limits, Gen.bool())) {
+            generatedReleases, scheduleIndexes, generatedEndpoints, atHours, wakes in
             let at = Self.origin.addingTimeInterval(TimeInterval(atHours * 3_600))
             var seen = Set<Int>()
             let releases = generatedReleases.filter { seen.insert($0.minor).inserted }.map { release in
@@ -79,7 +84,10 @@ struct DifferentialTests {
             }
 
             let actual: [String: String?] = try store.write { db in
-                try db.execute(sql: "DELETE FROM endpoint; DELETE FROM user; DELETE FROM organisation; DELETE FROM release_build; DELETE FROM release")
+                try db.execute(sql: """
+                    DELETE FROM endpoint; DELETE FROM user; DELETE FROM organisation; DELETE FROM release_build; DELETE FROM release;
+                    DELETE FROM applied_effective_release
+                    """)
                 for release in releases {
                     try db.execute(sql: "INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)",
                                    arguments: [release.version.description, release.version.sortKey, Instant.seconds(release.automaticDate), release.critical])
@@ -104,7 +112,23 @@ struct DifferentialTests {
                         """, arguments: ["e\(index)", "o\(entry.organisation)", entry.endpoint.user.map { _ in "u\(index)" },
                                          entry.endpoint.platform.rawValue, installed.description, installed.sortKey])
                 }
-                _ = try Retargeting.run(db, at: at, context: Self.context, scope: Retargeting.Scope(requests: ["document"]))
+                let (limit, named) = wakes
+                let context = RuleContext(calendar: Self.calendar, policy: Policy(), retargetsPerWake: limit)
+                // The named scope goes the incremental way: every target was set a month
+                // earlier, and only the groups whose effective release moved since, plus what
+                // is named, are staged again.
+                if named {
+                    _ = try Retargeting.run(db, at: at.addingTimeInterval(-30 * 86_400), context: Self.context, scope: Retargeting.Scope(requests: ["document"]))
+                }
+                let scope = Retargeting.Scope(requests: named ? ["organisation:o0", "user:u1", "endpoint:e2"] : ["document"])
+                var outcome: Retargeting.Outcome
+                var runs = 0
+                repeat {
+                    outcome = try Retargeting.run(db, at: at, context: context, scope: scope)
+                    runs += 1
+                    #expect(outcome.retargeted <= limit)
+                } while !outcome.complete && runs <= fleet.count
+                #expect(outcome.complete, "still not complete after \(runs) wakes of \(limit)")
                 return try Row.fetchAll(db, sql: "SELECT id, target_version FROM endpoint").reduce(into: [:]) { $0.updateValue($1["target_version"] as String?, forKey: $1["id"]) }
             }
             #expect(actual == expected, "at \(Instant.format(at)), schedules \(schedules), releases \(releases.map { "\($0.version)@\(Instant.format($0.automaticDate))\($0.critical ? "!" : "") \($0.platforms.map(\.rawValue).sorted())" })")
@@ -130,7 +154,10 @@ struct DifferentialTests {
             let expected = schedules.compactMap { timeline.nextEffectiveInstant(after: cursor, under: $0) }.min()
 
             let actual: Date? = try store.write { db in
-                try db.execute(sql: "DELETE FROM endpoint; DELETE FROM user; DELETE FROM organisation; DELETE FROM release_build; DELETE FROM release")
+                try db.execute(sql: """
+                    DELETE FROM endpoint; DELETE FROM user; DELETE FROM organisation; DELETE FROM release_build; DELETE FROM release;
+                    DELETE FROM applied_effective_release
+                    """)
                 for release in releases {
                     try db.execute(sql: "INSERT INTO release (version, version_key, auto_date, critical) VALUES (?,?,?,?)",
                                    arguments: [release.version.description, release.version.sortKey, Instant.seconds(release.automaticDate), release.critical])

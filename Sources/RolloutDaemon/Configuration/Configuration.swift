@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import RolloutCore
+import RolloutEngine
 
 /// Everything an operator can set in `rolloutd.toml`. Every value has the SPEC default, so an
 /// empty file is a valid configuration. Nested by subject, like the file's tables.
@@ -33,6 +34,9 @@ public struct Configuration: Sendable, Equatable {
         /// How often the daemon looks for changes written by other processes (DMN-1).
         public var pollIntervalSeconds: Int = 5
         public var logLevel: Logger.Level = .info
+        /// The most endpoints one wake retargets; a release that moves more is applied over
+        /// several wakes a second apart, each atomic (DMN-3).
+        public var retargetsPerWake: Int = RuleContext.defaultRetargetsPerWake
 
         public init(pollIntervalSeconds: Int = 5, logLevel: Logger.Level = .info) {
             self.pollIntervalSeconds = pollIntervalSeconds

@@ -75,9 +75,11 @@ private struct Reader {
         }
 
         if let daemon = try table(root, "daemon") {
-            try rejectUnknown(in: daemon, prefix: "daemon", known: ["poll_interval_seconds", "log_level"])
+            try rejectUnknown(in: daemon, prefix: "daemon", known: ["poll_interval_seconds", "log_level", "retargets_per_wake"])
             configuration.daemon.pollIntervalSeconds =
                 try int(daemon, "daemon.poll_interval_seconds", in: 1...3_600) ?? configuration.daemon.pollIntervalSeconds
+            configuration.daemon.retargetsPerWake =
+                try int(daemon, "daemon.retargets_per_wake", in: 100...10_000_000) ?? configuration.daemon.retargetsPerWake
             if let level = try string(daemon, "daemon.log_level") {
                 guard let parsed = Logger.Level(rawValue: level) else {
                     let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")

@@ -16,7 +16,8 @@ public struct LoopSettings: Sendable {
 
     public init(_ configuration: Configuration) {
         self.init(
-            rules: RuleContext(calendar: BusinessCalendar(configuration.calendar), policy: configuration.policy),
+            rules: RuleContext(calendar: BusinessCalendar(configuration.calendar), policy: configuration.policy,
+                               retargetsPerWake: configuration.daemon.retargetsPerWake),
             poll: .seconds(configuration.daemon.pollIntervalSeconds))
     }
 }

@@ -26,8 +26,11 @@ public struct ReleaseManagementRule: WakeRule {
         }
         // A target input changed outside a wake: recompute at the instant of the change (at
         // once when that is already past: Wake.next moves it to just after the cursor).
+        // A wake that stopped at its retarget limit left a `continue` request: the next wake
+        // goes on at once, and says so.
         if let since = try RetargetRequest.earliest(db) {
-            deadlines.append(Deadline(at: since, reason: WakeReason(kind: "retarget_requested")))
+            let continued = try RetargetRequest.scopes(db).contains(Retargeting.Scope.continuation)
+            deadlines.append(Deadline(at: since, reason: WakeReason(kind: continued ? "retarget_continued" : "retarget_requested")))
         }
         // CAD-2: the next instant a release becomes effective under a schedule in use. The
         // instant depends on the deferral only, so the deferrals organisations use are read
@@ -85,7 +88,8 @@ public struct ReleaseManagementRule: WakeRule {
         wake.count("change_applied", due.count)
         wake.count("change_superseded", due.map(\.superseded.count).reduce(0, +))
 
-        var scope = Retargeting.Scope(requests: try RetargetRequest.scopes(db))
+        let requests = try RetargetRequest.scopes(db)
+        var scope = Retargeting.Scope(requests: requests)
         for moved in try ReleaseFacts.refreshEffectiveSchedules(db, ids: affected.isEmpty ? [] : affected) {
             try wake.record(.effectiveSchedule, subjectKind: "organisation", subjectID: moved.id, organisation: moved.id,
                             before: moved.before.description, after: moved.after.schedule.description,
@@ -99,11 +103,17 @@ public struct ReleaseManagementRule: WakeRule {
         if wake.wake.reasons.contains(where: { $0.kind == "resume" }) { scope.everything = true }
         // Incremental (Retargeting): groups whose effective release changed, organisations whose
         // schedule moved, and what the requests name; nothing else is read or written.
-        let retarget = !scope.isEmpty || !due.isEmpty || wake.wake.isBoundary
+        let retarget = !requests.isEmpty || !scope.isEmpty || !due.isEmpty || wake.wake.isBoundary
             || wake.wake.reasons.contains { $0.kind == "release_effective" }
         guard retarget else { return }
-        try RetargetRequest.clear(db)
         let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules, scope: scope)
+        // Requests are answered once every endpoint they name is staged; until then they stay,
+        // with a `continue` for the changed groups, and the next wake takes the rest.
+        if outcome.complete {
+            try RetargetRequest.clear(db)
+        } else {
+            try RetargetRequest.add(db, scope: Retargeting.Scope.continuation, at: wake.wake.at)
+        }
         wake.count("endpoint_retargeted", outcome.retargeted)
         guard outcome.retargeted > 0 else { return }
         try DecisionLog.recordAll(db, kind: .targetVersion, subjectKind: "endpoint", at: wake.wake.at, source: """

@@ -17,6 +17,9 @@ enum Retargeting {
         var retargeted = 0
         /// Of those, endpoints now targeted above what they run (an update is available).
         var updatesAvailable = 0
+        /// False when more endpoints were due than the wake may stage (`RuleContext.retargetsPerWake`):
+        /// the next wake continues, and the groups are not marked applied yet.
+        var complete = true
     }
 
     /// What a wake must look at besides the groups whose effective release changed.
@@ -29,11 +32,15 @@ enum Retargeting {
 
         var isEmpty: Bool { !everything && organisations.isEmpty && users.isEmpty && endpoints.isEmpty }
 
+        /// The request a wake that stopped at its limit leaves for the next one: the changed
+        /// groups again, nothing more (an older build reads it as everything, which is safe).
+        static let continuation = "continue"
+
         /// The scope of the pending retarget requests (`document`, `organisation:o-1`, `user:u-1`,
-        /// `endpoint:e-9`);
+        /// `endpoint:e-9`, `continue`);
         /// a scope this build does not know means everything.
         init(requests: [String]) {
-            for request in requests {
+            for request in requests where request != Self.continuation {
                 if request.hasPrefix("organisation:") {
                     organisations.insert(String(request.dropFirst(13)))
                 } else if request.hasPrefix("user:") {
@@ -61,6 +68,12 @@ enum Retargeting {
     /// seeks each endpoint by rowid instead of through the id index. It keeps no version key
     /// beyond the new one (`upgrade` is decided while staging): at 863,000 rows every column is
     /// tens of megabytes of temp file.
+    ///
+    /// A wake stages at most `context.retargetsPerWake` endpoints, so that a release that moves
+    /// the whole fleet is applied in several wakes of bounded length rather than one that holds
+    /// the write lock for as long as a million rows take; each keeps its decisions and
+    /// notifications atomic (DMN-3). The endpoints already moved are skipped the next time, as
+    /// their target no longer changes.
     static func run(_ db: Database, at instant: Date, context: RuleContext, scope: Scope) throws -> Outcome {
         let timeline = ReleaseTimeline(releases: try ReleaseFacts.releases(db), calendar: context.calendar)
         try db.execute(sql: """
@@ -91,7 +104,7 @@ enum Retargeting {
         // OPS-1: organisations whose release management is paused keep their targets (the check
         // costs a subquery per endpoint, so it is added only while a pause is in force).
         let held = try Pauses.anyInForce(db, area: .releases, at: instant)
-            ? "WHERE NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "\(Instant.seconds(instant))"))" : ""
+            ? "NOT \(Pauses.organisationHeld(.releases, organisation: "e.organisation_id", at: "\(Instant.seconds(instant))"))" : nil
         try db.execute(sql: """
             INSERT INTO temp.changed_group
             SELECT cadence, defer_weeks, platform FROM temp.effective_release t
@@ -103,18 +116,20 @@ enum Retargeting {
                                 AND t.platform = a.platform);
             """)
 
+        var capacity = Capacity(left: context.retargetsPerWake, held: held)
         if scope.everything {
-            try stage(db, from: "endpoint e \(withOrganisation)", held: held)
+            try stage(db, from: "endpoint e \(withOrganisation)", capacity: &capacity)
         } else {
-            try stageChangedGroups(db, held: held)
+            try stageChangedGroups(db, capacity: &capacity)
             if !scope.organisations.isEmpty {
-                try stage(db, ids: scope.organisations, from: "temp.scope_id s CROSS JOIN endpoint e ON e.organisation_id = s.id \(withOrganisation)", held: held)
+                try stage(db, ids: scope.organisations, from: "temp.scope_id s CROSS JOIN endpoint e ON e.organisation_id = s.id \(withOrganisation)",
+                          capacity: &capacity)
             }
             if !scope.users.isEmpty {
-                try stage(db, ids: scope.users, from: "temp.scope_id s CROSS JOIN endpoint e ON e.user_id = s.id \(withOrganisation)", held: held)
+                try stage(db, ids: scope.users, from: "temp.scope_id s CROSS JOIN endpoint e ON e.user_id = s.id \(withOrganisation)", capacity: &capacity)
             }
             if !scope.endpoints.isEmpty {
-                try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)", held: held)
+                try stage(db, ids: scope.endpoints, from: "temp.scope_id s CROSS JOIN endpoint e ON e.id = s.id \(withOrganisation)", capacity: &capacity)
             }
         }
         // `+r.endpoint_rowid` keeps SQLite from scanning the million endpoints to probe the
@@ -122,12 +137,17 @@ enum Retargeting {
         // rows and seeks each endpoint, so a boundary that staged nothing reads nothing.
         try db.execute(sql: """
             UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
-            FROM temp.retarget r WHERE endpoint.rowid = +r.endpoint_rowid;
-            DELETE FROM applied_effective_release;
-            INSERT INTO applied_effective_release (cadence, defer_weeks, platform, version_key)
-            SELECT cadence, defer_weeks, platform, version_key FROM temp.effective_release;
+            FROM temp.retarget r WHERE endpoint.rowid = +r.endpoint_rowid
             """, arguments: [Instant.seconds(instant)])
         var outcome = Outcome()
+        outcome.complete = !capacity.filled
+        if outcome.complete {
+            try db.execute(sql: """
+                DELETE FROM applied_effective_release;
+                INSERT INTO applied_effective_release (cadence, defer_weeks, platform, version_key)
+                SELECT cadence, defer_weeks, platform, version_key FROM temp.effective_release;
+                """)
+        }
         outcome.retargeted = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget") ?? 0
         outcome.updatesAvailable = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget WHERE upgrade") ?? 0
         return outcome
@@ -136,7 +156,7 @@ enum Retargeting {
     /// The endpoints of the changed groups: through the organisations on each changed schedule
     /// (index organisation_by_effective_schedule) when they are a few; by one pass over the fleet
     /// when they are many (a critical release moves every group).
-    private static func stageChangedGroups(_ db: Database, held: String) throws {
+    private static func stageChangedGroups(_ db: Database, capacity: inout Capacity) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM temp.changed_group)") == true else { return }
         let organisations = try Int.fetchOne(db, sql: "SELECT count(*) FROM organisation") ?? 0
         let inChangedGroups = try Int.fetchOne(db, sql: """
@@ -147,37 +167,49 @@ enum Retargeting {
             try stage(db, from: """
                 endpoint e CROSS JOIN organisation o ON o.id = e.organisation_id
                 CROSS JOIN temp.changed_group g ON g.cadence = o.effective_cadence AND g.defer_weeks = o.effective_defer_weeks AND g.platform = e.platform
-                """, held: held)
+                """, capacity: &capacity)
         } else {
             try stage(db, from: """
                 temp.changed_group g
                 CROSS JOIN organisation o ON o.effective_defer_weeks = g.defer_weeks AND o.effective_cadence = g.cadence
                 CROSS JOIN endpoint e ON e.organisation_id = o.id AND e.platform = g.platform
-                """, held: held)
+                """, capacity: &capacity)
         }
     }
 
     /// Stages the endpoints of `ids` (organisations, users or endpoints, as `from` joins them).
-    private static func stage(_ db: Database, ids: Set<String>, from: String, held: String) throws {
+    private static func stage(_ db: Database, ids: Set<String>, from: String, capacity: inout Capacity) throws {
         try db.execute(sql: """
             CREATE TEMP TABLE IF NOT EXISTS scope_id (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
             DELETE FROM temp.scope_id;
             """)
         let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.scope_id VALUES (?)")
         for id in ids { try insert.execute(arguments: [id]) }
-        try stage(db, from: from, held: held)
+        try stage(db, from: from, capacity: &capacity)
     }
 
     private static let withOrganisation = "CROSS JOIN organisation o ON o.id = e.organisation_id"
 
-    /// Adds to `temp.retarget` every endpoint `from` yields (as `e`, with its organisation as `o`)
-    /// whose target changes.
+    /// How many more endpoints this wake may stage, whether some were left behind, and the OPS-1
+    /// condition that leaves paused organisations out (nil when no pause is in force).
+    private struct Capacity {
+        var left: Int
+        var filled = false
+        var staged = 0
+        let held: String?
+    }
+
+    /// Adds to `temp.retarget` the endpoints `from` yields (as `e`, with its organisation as `o`)
+    /// whose target changes and that are not staged yet, as many as `capacity` has left.
     /// CAD-2: newest effective, never below installed. CAD-6: a user with automatic upgrades off
-    /// stays on what they run. CAD-7: mobile endpoints are never targeted (NULL). `held` is empty,
-    /// or the OPS-1 condition that leaves paused organisations out.
-    private static func stage(_ db: Database, from: String, held: String) throws {
+    /// stays on what they run. CAD-7: mobile endpoints are never targeted (NULL).
+    private static func stage(_ db: Database, from: String, capacity: inout Capacity) throws {
+        // An endpoint an earlier stage of this wake took is left out, so every row the SELECT
+        // yields is added, and the count added says whether more were due than fit.
+        let staged = capacity.staged > 0 ? "NOT EXISTS (SELECT 1 FROM temp.retarget t WHERE t.endpoint_rowid = e.rowid)" : nil
+        let conditions = [capacity.held, staged].compactMap { $0 }
         try db.execute(sql: """
-            INSERT OR IGNORE INTO temp.retarget (endpoint_rowid, endpoint_id, organisation_id, user_id, old_version, new_version, new_key, upgrade)
+            INSERT INTO temp.retarget (endpoint_rowid, endpoint_id, organisation_id, user_id, old_version, new_version, new_key, upgrade)
             SELECT endpoint_rowid, id, organisation_id, user_id, target_version, new_version, new_key,
                    coalesce(new_key > installed_version_key, 0) FROM (
                 SELECT e.rowid AS endpoint_rowid, e.id, e.organisation_id, e.user_id, e.target_version, e.target_version_key, e.installed_version_key,
@@ -193,8 +225,19 @@ enum Retargeting {
                 LEFT JOIN user u ON u.id = e.user_id
                 LEFT JOIN temp.effective_release r
                     ON r.cadence = o.effective_cadence AND r.defer_weeks = o.effective_defer_weeks AND r.platform = e.platform
-                \(held)
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ) WHERE new_key IS NOT target_version_key
+            LIMIT \(capacity.left == .max ? -1 : capacity.left + 1)
             """)
+        // One more than fits is staged to learn whether any is left behind; it is given back,
+        // and the next wake takes it. So a wake continues only when there is more to do.
+        var added = db.changesCount
+        if added > capacity.left {
+            try db.execute(sql: "DELETE FROM temp.retarget WHERE endpoint_rowid = ?", arguments: [db.lastInsertedRowID])
+            added -= 1
+            capacity.filled = true
+        }
+        capacity.staged += added
+        capacity.left -= added
     }
 }

@@ -21,10 +21,17 @@ public protocol WakeRule: Sendable {
 public struct RuleContext: Sendable {
     public let calendar: BusinessCalendar
     public let policy: Policy
+    /// The most endpoints one wake retargets (`[daemon] retargets_per_wake`): a release that
+    /// moves more is applied over several wakes a second apart, so that no single wake holds the
+    /// write lock for as long as a whole fleet takes.
+    public let retargetsPerWake: Int
 
-    public init(calendar: BusinessCalendar, policy: Policy) {
+    public static let defaultRetargetsPerWake = 250_000
+
+    public init(calendar: BusinessCalendar, policy: Policy, retargetsPerWake: Int = defaultRetargetsPerWake) {
         self.calendar = calendar
         self.policy = policy
+        self.retargetsPerWake = retargetsPerWake
     }
 }
 

@@ -11,12 +11,13 @@ import RolloutStore
 final class RMScenario {
     let directory: TemporaryDirectory
     let store: Store
-    let settings = LoopSettings(RolloutDaemon.Configuration())
+    let settings: LoopSettings
     let recorder = EventRecorder()
 
     var context: RuleContext { settings.rules }
 
-    init(start: String, _ document: ReleaseDocument) throws {
+    init(start: String, _ document: ReleaseDocument, configuration: RolloutDaemon.Configuration = RolloutDaemon.Configuration()) throws {
+        settings = LoopSettings(configuration)
         directory = try TemporaryDirectory()
         store = try Store(path: directory.path("rolloutd.sqlite"))
         try store.startClock(at: at(start))
