@@ -102,10 +102,12 @@ enum Fleet {
         }
         try store.startClock(at: cursor.addingTimeInterval(-1))
         // As `apply` does: a whole-document retarget request, so the wake sets every target and
-        // records the effective releases it applied (retargeting is incremental afterwards).
+        // records the effective releases it applied (retargeting is incremental afterwards). The
+        // fleet is built, not measured: one wake without the per-wake limit.
         try store.write { db in try RetargetRequest.add(db, scope: "document", at: cursor) }
+        let unlimited = RuleContext(calendar: context.calendar, policy: context.policy, retargetsPerWake: .max)
         _ = try store.process(Wake(at: cursor, reasons: [WakeReason(kind: "retarget_requested")]), rules: Rules.all,
-                              context: context, late: false)
+                              context: unlimited, late: false)
         try store.checkpoint()
     }
 
