@@ -147,7 +147,7 @@ import Testing
         #expect(expected.mobile.allSatisfy { targets[$0] == .some(nil) })
     }
 
-    @Test("retargets_per_wake = 1,000: a whole-fleet retarget and a release's move continue over wakes a second apart and end where one unlimited wake ends, each endpoint and notice once")
+    @Test("retargets_per_wake = 1,000: a whole-fleet retarget, a release's move and a resume (OPS-1) continue over wakes a second apart and end where one unlimited wake ends, each endpoint and notice once")
     func fleetOverSeveralWakes() async throws {
         let (document, expected) = Self.fleet()
         var configuration = RolloutDaemon.Configuration()
@@ -167,14 +167,43 @@ import Testing
         #expect(try chunked.count("SELECT count(*) FROM retarget_request") == 0)
 
         // 46.9 becomes effective under latest +2w at the 09-22 boundary: only the changed groups
-        // move, over that boundary and the wakes that continue it. The outcome is the one of
-        // the same fleet run without a limit.
+        // move, over that boundary and the wakes that continue it. Each outcome below is the
+        // one of the same fleet run without a limit.
         let whole = try RMScenario(start: "2026-09-15T00:00:00Z", document)
         try await chunked.run(until: "2026-09-22T16:00:00Z")
         try await whole.run(until: "2026-09-22T16:00:00Z")
         let continued = chunked.recorder.wakes.filter { $0.at > at("2026-09-22T15:00:00Z") }
         #expect(!continued.isEmpty && continued.allSatisfy { $0.reasons.map(\.kind) == ["retarget_continued"] })
         #expect(try chunked.count("SELECT count(*) FROM retarget_request") == 0)
+        try Self.expectSameOutcome(chunked, whole)
+
+        // 46.10 becomes effective for the automatic organisations while release management is
+        // paused (OPS-1), so nobody moves then; the resume retargets everything. That scope is
+        // the resume wake's own, not a request, and must carry over to the wakes that continue.
+        for scenario in [chunked, whole] {
+            try scenario.store.write { db in
+                try db.execute(sql: "INSERT INTO release (version, version_key, auto_date, critical) VALUES ('46.10.0', ?, ?, 0)",
+                               arguments: [Version("46.10.0")!.sortKey, Instant.seconds(at("2026-09-23T15:00:00Z"))])
+                for platform in Self.platforms {
+                    try db.execute(sql: "INSERT INTO release_build VALUES ('46.10.0', ?, 'app', 1, ?)",
+                                   arguments: [platform, String(repeating: "a", count: 64)])
+                }
+            }
+            try scenario.store.pause(partner: "fleet-msp", organisation: nil, areas: [.releases], reason: "hold 46.10",
+                                     actor: "operator", at: at("2026-09-23T00:00:00Z"))
+            try await scenario.run(until: "2026-09-23T20:00:00Z")
+            try scenario.store.resume(partner: "fleet-msp", organisation: nil, areas: [.releases], actor: "operator",
+                                      at: at("2026-09-24T00:00:00Z"))
+            try await scenario.run(until: "2026-09-24T01:00:00Z")
+        }
+        let resumed = chunked.recorder.wakes.filter { $0.at >= at("2026-09-24T00:00:00Z") }
+        #expect(resumed.count > 1 && resumed.dropFirst().allSatisfy { $0.reasons.map(\.kind) == ["retarget_continued"] })
+        #expect(try chunked.count("SELECT count(*) FROM retarget_request") == 0)
+        try Self.expectSameOutcome(chunked, whole)
+    }
+
+    /// Two scenarios reached the same targets, decisions and update notices.
+    static func expectSameOutcome(_ chunked: RMScenario, _ whole: RMScenario) throws {
         func outcome(_ scenario: RMScenario) throws -> (targets: [String: String], decisions: [String], notices: [String]) {
             try scenario.store.read { db in
                 (try Row.fetchAll(db, sql: "SELECT id, coalesce(target_version, '-') FROM endpoint").reduce(into: [:]) { $0[$1[0]] = $1[1] },

@@ -107,12 +107,13 @@ public struct ReleaseManagementRule: WakeRule {
             || wake.wake.reasons.contains { $0.kind == "release_effective" }
         guard retarget else { return }
         let outcome = try Retargeting.run(db, at: wake.wake.at, context: wake.rules, scope: scope)
-        // Requests are answered once every endpoint they name is staged; until then they stay,
-        // with a `continue` for the changed groups, and the next wake takes the rest.
+        // The requests are answered once every endpoint in scope is staged. Until then the
+        // whole scope, the wake's own included (a resume, a moved schedule), is asked again with
+        // the changed groups, and the next wake takes the rest.
         if outcome.complete {
             try RetargetRequest.clear(db)
         } else {
-            try RetargetRequest.add(db, scope: Retargeting.Scope.continuation, at: wake.wake.at)
+            for request in scope.continuationRequests { try RetargetRequest.add(db, scope: request, at: wake.wake.at) }
         }
         wake.count("endpoint_retargeted", outcome.retargeted)
         guard outcome.retargeted > 0 else { return }

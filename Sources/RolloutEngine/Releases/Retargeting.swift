@@ -32,6 +32,15 @@ enum Retargeting {
 
         var isEmpty: Bool { !everything && organisations.isEmpty && users.isEmpty && endpoints.isEmpty }
 
+        /// The requests that ask the next wake for this scope again, with the changed groups
+        /// (`continue`): what a wake that stopped at its limit leaves behind. A scope may come
+        /// from the wake itself (a resume, a schedule that moved), not only from requests.
+        var continuationRequests: [String] {
+            guard !everything else { return ["document", Self.continuation] }
+            return organisations.sorted().map { "organisation:\($0)" } + users.sorted().map { "user:\($0)" }
+                + endpoints.sorted().map { "endpoint:\($0)" } + [Self.continuation]
+        }
+
         /// The request a wake that stopped at its limit leaves for the next one: the changed
         /// groups again, nothing more (an older build reads it as everything, which is safe).
         static let continuation = "continue"
