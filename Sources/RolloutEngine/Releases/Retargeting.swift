@@ -15,8 +15,6 @@ enum Retargeting {
     struct Outcome {
         /// Endpoints whose recorded target changed at this wake.
         var retargeted = 0
-        /// Of those, endpoints now targeted above what they run (an update is available).
-        var updatesAvailable = 0
         /// False when more endpoints were due than the wake may stage (`RuleContext.retargetsPerWake`):
         /// the next wake continues, and the groups are not marked applied yet.
         var complete = true
@@ -148,8 +146,7 @@ enum Retargeting {
             UPDATE endpoint SET target_version = r.new_version, target_version_key = r.new_key, target_set_at = ?
             FROM temp.retarget r WHERE endpoint.rowid = +r.endpoint_rowid
             """, arguments: [Instant.seconds(instant)])
-        var outcome = Outcome()
-        outcome.complete = !capacity.filled
+        let outcome = Outcome(retargeted: capacity.staged, complete: !capacity.filled)
         if outcome.complete {
             try db.execute(sql: """
                 DELETE FROM applied_effective_release;
@@ -157,8 +154,6 @@ enum Retargeting {
                 SELECT cadence, defer_weeks, platform, version_key FROM temp.effective_release;
                 """)
         }
-        outcome.retargeted = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget") ?? 0
-        outcome.updatesAvailable = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.retarget WHERE upgrade") ?? 0
         return outcome
     }
 
